@@ -1,0 +1,201 @@
+//! Wire types: the JSON API's contract, shared by the server (which builds them) and the browser
+//! (which renders them). Field names and meanings follow `DESIGN.md`'s wire format; extend these
+//! types, never rename a field, because Airflow plugins and scripts read them too.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A job's lifecycle state, with spark-operator's names so that operator users recognise them.
+///
+/// Anything the operator may add later, or a driver pod in a phase we do not know, arrives as
+/// [`JobState::Unknown`] instead of failing the whole list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobState {
+    /// Created but not yet submitted by the operator (empty state string).
+    New,
+    Submitted,
+    Running,
+    Completed,
+    Failed,
+    SubmissionFailed,
+    PendingRerun,
+    Invalidating,
+    Succeeding,
+    Failing,
+    Suspending,
+    Suspended,
+    Resuming,
+    #[serde(other)]
+    Unknown,
+}
+
+impl JobState {
+    /// Every state, in the order the UI lists state counts.
+    pub const ALL: [JobState; 14] = [
+        JobState::New,
+        JobState::Submitted,
+        JobState::Running,
+        JobState::Completed,
+        JobState::Failed,
+        JobState::SubmissionFailed,
+        JobState::PendingRerun,
+        JobState::Invalidating,
+        JobState::Succeeding,
+        JobState::Failing,
+        JobState::Suspending,
+        JobState::Suspended,
+        JobState::Resuming,
+        JobState::Unknown,
+    ];
+
+    /// The operator's spelling (`applicationState.state`); the empty string is a new app.
+    pub fn parse(s: &str) -> JobState {
+        JobState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .unwrap_or(if s.is_empty() { JobState::New } else { JobState::Unknown })
+    }
+
+    /// The name used on the wire and in the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::New => "NEW",
+            JobState::Submitted => "SUBMITTED",
+            JobState::Running => "RUNNING",
+            JobState::Completed => "COMPLETED",
+            JobState::Failed => "FAILED",
+            JobState::SubmissionFailed => "SUBMISSION_FAILED",
+            JobState::PendingRerun => "PENDING_RERUN",
+            JobState::Invalidating => "INVALIDATING",
+            JobState::Succeeding => "SUCCEEDING",
+            JobState::Failing => "FAILING",
+            JobState::Suspending => "SUSPENDING",
+            JobState::Suspended => "SUSPENDED",
+            JobState::Resuming => "RESUMING",
+            JobState::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// True once the job can no longer change by itself (what the archive keys on later).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobState::Completed | JobState::Failed | JobState::SubmissionFailed)
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Executor counts of one job. `requested` is what the spec asks for (or, without a spec, how
+/// many executor pods were seen); the others count executor pods by how they are or ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutorCounts {
+    pub requested: u32,
+    pub running: u32,
+    pub completed: u32,
+    pub failed: u32,
+    pub oom_killed: u32,
+}
+
+/// Why a job failed, in plain words: a short machine-friendly `reason` and a human `message`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub reason: String,
+    pub message: String,
+}
+
+/// The Airflow task that launched a job, from the labels Airflow's operators set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AirflowTask {
+    pub dag_id: String,
+    pub task_id: String,
+    pub run_id: String,
+    pub try_number: Option<u32>,
+}
+
+/// One Spark job: a SparkApplication, or a driver pod started by plain spark-submit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub namespace: String,
+    pub name: String,
+    pub state: JobState,
+    pub app_id: Option<String>,
+    pub user: Option<String>,
+    pub submitted_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    /// Seconds from start (or submission) to the end, or to the moment the job was last seen
+    /// changing while it runs.
+    pub duration_s: Option<f64>,
+    pub executors: ExecutorCounts,
+    pub failure: Option<Failure>,
+    pub airflow: Option<AirflowTask>,
+}
+
+impl Job {
+    /// The job id, `{namespace}/{name}`, as used in URLs.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// The jobs list's order, on the server and in the browser alike: newest submission first, then
+/// by id, so that equal times still sort the same way everywhere.
+pub fn sort_newest_first(jobs: &mut [Job]) {
+    jobs.sort_by(|a, b| {
+        b.submitted_at
+            .cmp(&a.submitted_at)
+            .then_with(|| a.namespace.cmp(&b.namespace))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+/// `GET /api/v1/jobs`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobList {
+    pub jobs: Vec<Job>,
+    pub total: usize,
+    /// Cursor for the next page, when the list was cut by `limit`.
+    pub next: Option<String>,
+}
+
+/// One message of the live jobs stream (`GET /api/v1/jobs/stream`, server-sent events).
+///
+/// A client first gets a `snapshot` of every job, then the changes after it; after a reconnect
+/// the server sends a fresh snapshot, so a client never has to guess what it missed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JobChange {
+    Snapshot { jobs: Vec<Job> },
+    Upsert { job: Job },
+    Delete { namespace: String, name: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_through_the_operator_spelling() {
+        for state in JobState::ALL {
+            assert_eq!(JobState::parse(state.as_str()), state);
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+        }
+        assert_eq!(JobState::parse(""), JobState::New);
+        assert_eq!(JobState::parse("EXPLODED"), JobState::Unknown);
+        let unknown: JobState = serde_json::from_str("\"SOMETHING_NEW\"").unwrap();
+        assert_eq!(unknown, JobState::Unknown);
+    }
+
+    #[test]
+    fn changes_are_tagged_by_type() {
+        let change = JobChange::Delete { namespace: "ns".into(), name: "a".into() };
+        let json = serde_json::to_value(&change).unwrap();
+        assert_eq!(json, serde_json::json!({"type": "delete", "namespace": "ns", "name": "a"}));
+    }
+}

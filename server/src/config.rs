@@ -1,0 +1,133 @@
+//! The command line: every flag also as a `SPARKBOARD_*` environment variable.
+//!
+//! Two steps, as in ripgrep: clap parses the raw arguments here; [`Command::validate`] checks
+//! what clap cannot and hands the rest of the program plain values.
+
+use crate::sim::SimOptions;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "sparkboard", version, about = "One URL per Spark job on Kubernetes: jobs, logs, metrics and the Spark UI.")]
+pub struct Cli {
+    /// Log filter, in tracing's env-filter syntax (e.g. `info,sparkboard=debug`).
+    #[arg(long, global = true, env = "SPARKBOARD_LOG", default_value = "info")]
+    pub log: String,
+    /// What to run; `demo` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The simulated cluster in-process and the dashboard on it (the default).
+    Demo(DemoArgs),
+    /// The dashboard on a real cluster (kubeconfig, or in-cluster config in a pod).
+    Serve(ServeArgs),
+    /// The simulated cluster alone, as a Kubernetes API server (for kubectl and tests).
+    Sim(SimArgs),
+}
+
+/// Where the dashboard listens.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address of the dashboard (port 0 picks a free port; the address is printed).
+    #[arg(long, env = "SPARKBOARD_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+}
+
+/// How the simulated workload plays.
+#[derive(Debug, Args)]
+pub struct WorkloadArgs {
+    /// Seed of the simulated workload: the same seed gives the same cluster.
+    #[arg(long, env = "SPARKBOARD_SEED", default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated seconds per real second (2 plays the workload twice as fast).
+    #[arg(long, env = "SPARKBOARD_SPEED", default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub listen: ListenArgs,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub listen: ListenArgs,
+    /// Kubeconfig to use (its current context); without it: KUBECONFIG, ~/.kube/config, or
+    /// the in-cluster service account.
+    #[arg(long, env = "SPARKBOARD_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Namespace to watch; repeat the flag (or comma-separate) for several; all when omitted.
+    #[arg(long = "namespace", env = "SPARKBOARD_NAMESPACE", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address of the simulated API server (port 0 picks a free port; the address is printed).
+    #[arg(long, env = "SPARKBOARD_LISTEN", default_value = "127.0.0.1:6443")]
+    pub listen: SocketAddr,
+    /// Where to write a kubeconfig for this cluster (for kubectl and `sparkboard serve`).
+    #[arg(long, env = "SPARKBOARD_KUBECONFIG_OUT")]
+    pub kubeconfig_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+}
+
+/// A flag value clap accepted but the program cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--speed must be a finite number above 0, not {0}")]
+    Speed(f64),
+    #[error("--namespace must not be empty")]
+    EmptyNamespace,
+}
+
+impl WorkloadArgs {
+    pub fn options(&self) -> Result<SimOptions, ConfigError> {
+        if !(self.speed.is_finite() && self.speed > 0.0) {
+            return Err(ConfigError::Speed(self.speed));
+        }
+        Ok(SimOptions { seed: self.seed, speed: self.speed })
+    }
+}
+
+impl ServeArgs {
+    pub fn namespaces(&self) -> Result<Vec<String>, ConfigError> {
+        if self.namespaces.iter().any(|ns| ns.trim().is_empty()) {
+            return Err(ConfigError::EmptyNamespace);
+        }
+        Ok(self.namespaces.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn namespaces_take_commas_and_repeats() {
+        let cli = Cli::try_parse_from(["sparkboard", "serve", "--namespace", "a,b", "--namespace", "c"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else { panic!("not serve") };
+        assert_eq!(args.namespaces().unwrap(), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_bad_speed_is_refused() {
+        let args = WorkloadArgs { seed: 1, speed: 0.0 };
+        assert!(args.options().is_err());
+    }
+}

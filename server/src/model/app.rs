@@ -1,0 +1,102 @@
+//! The compact projection of a SparkApplication.
+//!
+//! Parsed leniently from the raw object: a field of the wrong type, or a state this version does
+//! not know, costs that field (shown as unknown), never the object or the whole list.
+
+use super::pod::{JobKey, LabelsOfInterest, KEPT_LABELS};
+use app::api::JobState;
+use jiff::Timestamp;
+use kube::api::DynamicObject;
+use serde_json::Value;
+
+/// One SparkApplication, projected.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppSummary {
+    pub key: JobKey,
+    pub state: JobState,
+    pub error_message: Option<String>,
+    pub app_id: Option<String>,
+    pub created: Option<Timestamp>,
+    pub submitted_at: Option<Timestamp>,
+    pub terminated_at: Option<Timestamp>,
+    pub requested_executors: Option<u32>,
+    pub labels: LabelsOfInterest,
+}
+
+fn text(v: &Value) -> Option<String> {
+    v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn time(v: &Value) -> Option<Timestamp> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+impl AppSummary {
+    /// Projects a SparkApplication; `None` without a namespace or a name.
+    pub fn from_object(object: &DynamicObject) -> Option<AppSummary> {
+        let meta = &object.metadata;
+        let key = JobKey { namespace: meta.namespace.clone()?, name: meta.name.clone()? };
+        let status = &object.data["status"];
+        let spec = &object.data["spec"];
+        let dynamic = &spec["dynamicAllocation"];
+        let requested = if dynamic["enabled"] == Value::Bool(true) {
+            dynamic["initialExecutors"].as_u64().or_else(|| dynamic["minExecutors"].as_u64())
+        } else {
+            spec["executor"]["instances"].as_u64()
+        };
+        let labels = meta.labels.as_ref();
+        Some(AppSummary {
+            key,
+            state: status["applicationState"]["state"].as_str().map_or(JobState::New, JobState::parse),
+            error_message: text(&status["applicationState"]["errorMessage"]),
+            app_id: text(&status["sparkApplicationId"]),
+            created: meta.creation_timestamp.as_ref().map(|t| t.0),
+            submitted_at: time(&status["lastSubmissionAttemptTime"]),
+            terminated_at: time(&status["terminationTime"]),
+            requested_executors: requested.and_then(|n| u32::try_from(n).ok()),
+            labels: LabelsOfInterest(
+                KEPT_LABELS.iter().filter_map(|k| labels?.get(*k).map(|v| (k.to_string(), v.clone()))).collect(),
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> DynamicObject {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_full_status_is_read() {
+        let app = json!({
+            "metadata": {"name": "etl", "namespace": "ns", "creationTimestamp": "2026-11-21T05:00:00Z", "labels": {"user": "alice"}},
+            "spec": {"executor": {"instances": 4}},
+            "status": {"applicationState": {"state": "FAILED", "errorMessage": "driver container failed with ExitCode: 1, Reason: Error"},
+                       "sparkApplicationId": "spark-1", "terminationTime": "2026-11-21T05:10:00Z", "lastSubmissionAttemptTime": null}
+        });
+        let s = AppSummary::from_object(&object(app)).unwrap();
+        assert_eq!(s.state, JobState::Failed);
+        assert_eq!(s.requested_executors, Some(4));
+        assert_eq!(s.labels.get("user"), Some("alice"));
+        assert!(s.terminated_at.is_some() && s.submitted_at.is_none());
+    }
+
+    #[test]
+    fn malformed_fields_cost_only_themselves() {
+        let app = json!({
+            "metadata": {"name": "odd", "namespace": "ns"},
+            "spec": {"executor": {"instances": "many"}},
+            "status": {"applicationState": {"state": "EXPLODING"}, "sparkApplicationId": 42}
+        });
+        let s = AppSummary::from_object(&object(app)).unwrap();
+        assert_eq!(s.state, JobState::Unknown);
+        assert_eq!((s.requested_executors, s.app_id), (None, None));
+        let no_status = AppSummary::from_object(&object(json!({"metadata": {"name": "new", "namespace": "ns"}}))).unwrap();
+        assert_eq!(no_status.state, JobState::New);
+        assert!(AppSummary::from_object(&object(json!({"metadata": {"name": "x"}}))).is_none());
+    }
+}

@@ -1,0 +1,172 @@
+//! Deriving a [`Job`] from what the sources saw: the SparkApplication (if any) and its pods.
+//! A pure function of its inputs, so every rule here is unit-tested without a cluster.
+
+use super::app::AppSummary;
+use super::pod::{JobKey, LabelsOfInterest, Phase, PodSummary, Role};
+use app::api::{AirflowTask, ExecutorCounts, Failure, Job, JobState};
+use jiff::Timestamp;
+
+/// The job for `key`; `now` closes the duration of a job still running.
+pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], now: Timestamp) -> Job {
+    let driver = pods.iter().filter(|p| p.role == Role::Driver).max_by_key(|p| p.created).copied();
+    let state = match app {
+        Some(app) => app.state,
+        None => driver.map_or(JobState::Unknown, state_from_driver),
+    };
+    let submitted_at = app.and_then(|a| a.created).or_else(|| driver.and_then(|d| d.created));
+    let started_at = driver.and_then(|d| d.started_at);
+    let finished_at = if state.is_terminal() {
+        app.and_then(|a| a.terminated_at).or_else(|| driver.and_then(|d| d.finished_at))
+    } else {
+        None
+    };
+    let end = finished_at.or((state == JobState::Running).then_some(now));
+    let duration_s = match (started_at.or(submitted_at), end) {
+        (Some(from), Some(to)) => Some((to.as_millisecond() - from.as_millisecond()).max(0) as f64 / 1000.0),
+        _ => None,
+    };
+    let labels = app.map(|a| &a.labels).or(driver.map(|d| &d.labels));
+    Job {
+        namespace: key.namespace.clone(),
+        name: key.name.clone(),
+        state,
+        app_id: app.and_then(|a| a.app_id.clone()).or_else(|| pods.iter().find_map(|p| p.app_id.clone())),
+        user: labels.and_then(|l| l.get("user")).map(str::to_string),
+        submitted_at,
+        started_at,
+        finished_at,
+        duration_s,
+        executors: executor_counts(app, pods),
+        failure: failure(state, app, driver),
+        airflow: labels.and_then(airflow_task),
+    }
+}
+
+fn state_from_driver(driver: &PodSummary) -> JobState {
+    match driver.phase {
+        Phase::Pending => JobState::Submitted,
+        Phase::Running => JobState::Running,
+        Phase::Succeeded => JobState::Completed,
+        Phase::Failed => JobState::Failed,
+        Phase::Unknown => JobState::Unknown,
+    }
+}
+
+fn executor_counts(app: Option<&AppSummary>, pods: &[&PodSummary]) -> ExecutorCounts {
+    let executors = || pods.iter().filter(|p| p.role == Role::Executor);
+    let count = |f: &dyn Fn(&PodSummary) -> bool| executors().filter(|p| f(p)).count() as u32;
+    ExecutorCounts {
+        requested: app.and_then(|a| a.requested_executors).unwrap_or_else(|| executors().count() as u32),
+        running: count(&|p| p.phase == Phase::Running),
+        completed: count(&|p| p.phase == Phase::Succeeded),
+        failed: count(&|p| p.phase == Phase::Failed),
+        oom_killed: count(&|p| p.oom_killed()),
+    }
+}
+
+/// The failure in plain words, for a job that failed.
+fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary>) -> Option<Failure> {
+    if !matches!(state, JobState::Failed | JobState::SubmissionFailed | JobState::Failing) {
+        return None;
+    }
+    let error = app.and_then(|a| a.error_message.clone());
+    let (reason, message) = match (state, driver) {
+        (JobState::SubmissionFailed, _) => ("SubmissionFailed", error.unwrap_or_else(|| "spark-submit failed".into())),
+        (_, Some(d)) if d.oom_killed() => (
+            "DriverOOMKilled",
+            "The driver container was killed for using more memory than its limit (exit code 137). Raise spark.driver.memory or spark.driver.memoryOverhead.".into(),
+        ),
+        (_, Some(d)) if d.exit_code.is_some_and(|c| c != 0) => {
+            let code = d.exit_code.unwrap_or_default();
+            let why = d.reason.clone().unwrap_or_else(|| "Error".into());
+            ("DriverFailed", error.unwrap_or_else(|| format!("The driver exited with code {code} ({why}).")))
+        }
+        _ => ("Failed", error.unwrap_or_else(|| "The job failed; its status gives no reason.".into())),
+    };
+    Some(Failure { reason: reason.into(), message })
+}
+
+/// The Airflow task, from the labels Airflow's Kubernetes operators set.
+fn airflow_task(labels: &LabelsOfInterest) -> Option<AirflowTask> {
+    Some(AirflowTask {
+        dag_id: labels.get("dag_id")?.to_string(),
+        task_id: labels.get("task_id")?.to_string(),
+        run_id: labels.get("run_id")?.to_string(),
+        try_number: labels.get("try_number").and_then(|t| t.parse().ok()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> JobKey {
+        JobKey { namespace: "ns".into(), name: "etl".into() }
+    }
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn pod(role: Role, phase: Phase, exit: Option<i32>, reason: Option<&str>) -> PodSummary {
+        PodSummary {
+            namespace: "ns".into(),
+            name: format!("{role:?}-{phase:?}"),
+            job: key(),
+            role,
+            app_id: Some("spark-1".into()),
+            phase,
+            created: Some(t("2026-11-21T05:00:00Z")),
+            started_at: Some(t("2026-11-21T05:00:10Z")),
+            finished_at: exit.map(|_| t("2026-11-21T05:02:10Z")),
+            exit_code: exit,
+            reason: reason.map(String::from),
+            labels: LabelsOfInterest(vec![("user".into(), "bob".into())]),
+        }
+    }
+
+    #[test]
+    fn a_spark_submit_job_takes_its_state_from_the_driver() {
+        let driver = pod(Role::Driver, Phase::Running, None, None);
+        let exec = pod(Role::Executor, Phase::Running, None, None);
+        let job = derive(&key(), None, &[&driver, &exec], t("2026-11-21T05:01:10Z"));
+        assert_eq!(job.state, JobState::Running);
+        assert_eq!(job.duration_s, Some(60.0));
+        assert_eq!(job.user.as_deref(), Some("bob"));
+        assert_eq!(job.executors, ExecutorCounts { requested: 1, running: 1, ..Default::default() });
+        assert_eq!(job.app_id.as_deref(), Some("spark-1"));
+    }
+
+    #[test]
+    fn an_oom_killed_driver_is_named_as_such() {
+        let driver = pod(Role::Driver, Phase::Failed, Some(137), Some("OOMKilled"));
+        let job = derive(&key(), None, &[&driver], t("2026-11-21T06:00:00Z"));
+        assert_eq!(job.state, JobState::Failed);
+        assert_eq!(job.failure.unwrap().reason, "DriverOOMKilled");
+        assert_eq!(job.duration_s, Some(120.0));
+    }
+
+    #[test]
+    fn executor_ooms_are_counted_without_failing_the_job() {
+        let driver = pod(Role::Driver, Phase::Succeeded, Some(0), Some("Completed"));
+        let oom = pod(Role::Executor, Phase::Failed, Some(137), Some("OOMKilled"));
+        let ok = pod(Role::Executor, Phase::Succeeded, Some(0), Some("Completed"));
+        let job = derive(&key(), None, &[&driver, &oom, &ok], t("2026-11-21T06:00:00Z"));
+        assert_eq!(job.state, JobState::Completed);
+        assert_eq!(job.executors.oom_killed, 1);
+        assert_eq!(job.executors.failed, 1);
+        assert!(job.failure.is_none());
+    }
+
+    #[test]
+    fn airflow_needs_dag_task_and_run() {
+        let full = LabelsOfInterest(vec![
+            ("dag_id".into(), "d".into()),
+            ("task_id".into(), "t".into()),
+            ("run_id".into(), "r".into()),
+            ("try_number".into(), "2".into()),
+        ]);
+        assert_eq!(airflow_task(&full).unwrap().try_number, Some(2));
+        assert!(airflow_task(&LabelsOfInterest(vec![("dag_id".into(), "d".into())])).is_none());
+    }
+}

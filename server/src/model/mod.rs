@@ -1,0 +1,247 @@
+//! The model: compact projections of what the sources saw, and the jobs derived from them.
+//!
+//! Sources write here (`apply_*`, `delete_*`, `replace_*`); views read (`jobs`, `job`) or
+//! subscribe to the feed of job changes. Every write recomputes only the jobs it touches and
+//! publishes a change only when a job really changed. Locks are short and never held across
+//! an `.await`.
+
+pub mod app;
+pub mod job;
+pub mod pod;
+
+use self::app::AppSummary;
+use self::pod::{JobKey, PodSummary};
+use ::app::api::{Job, JobChange, sort_newest_first};
+use jiff::Timestamp;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tokio::sync::broadcast;
+
+/// How many job changes a slow subscriber may fall behind before it gets a fresh snapshot.
+const FEED_CAPACITY: usize = 4096;
+
+/// Jobs, as derived from SparkApplications and Spark pods.
+pub struct JobModel {
+    inner: RwLock<Inner>,
+    feed: broadcast::Sender<JobChange>,
+    /// Sources that have not finished their first full list yet.
+    unsynced: Mutex<HashSet<String>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    apps: HashMap<JobKey, AppSummary>,
+    pods: HashMap<(String, String), PodSummary>,
+    pods_by_job: HashMap<JobKey, BTreeSet<String>>,
+    jobs: HashMap<JobKey, Job>,
+}
+
+impl Default for JobModel {
+    fn default() -> Self {
+        JobModel { inner: RwLock::default(), feed: broadcast::channel(FEED_CAPACITY).0, unsynced: Mutex::default() }
+    }
+}
+
+impl JobModel {
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every job, newest submission first.
+    pub fn jobs(&self) -> Vec<Job> {
+        let mut jobs: Vec<Job> = self.read().jobs.values().cloned().collect();
+        sort_newest_first(&mut jobs);
+        jobs
+    }
+
+    /// One job.
+    pub fn job(&self, key: &JobKey) -> Option<Job> {
+        self.read().jobs.get(key).cloned()
+    }
+
+    /// Every job now, and the feed of changes after that moment, with nothing in between.
+    pub fn subscribe(&self) -> (Vec<Job>, broadcast::Receiver<JobChange>) {
+        let inner = self.read();
+        let rx = self.feed.subscribe();
+        let mut jobs: Vec<Job> = inner.jobs.values().cloned().collect();
+        drop(inner);
+        sort_newest_first(&mut jobs);
+        (jobs, rx)
+    }
+
+    pub fn apply_app(&self, app: AppSummary) {
+        let mut inner = self.write();
+        let key = app.key.clone();
+        inner.apps.insert(key.clone(), app);
+        self.recompute(&mut inner, key);
+    }
+
+    pub fn delete_app(&self, key: &JobKey) {
+        let mut inner = self.write();
+        inner.apps.remove(key);
+        self.recompute(&mut inner, key.clone());
+    }
+
+    pub fn apply_pod(&self, pod: PodSummary) {
+        let mut inner = self.write();
+        let id = (pod.namespace.clone(), pod.name.clone());
+        let key = pod.job.clone();
+        if let Some(old) = inner.pods.insert(id, pod.clone()) {
+            if old.job != key {
+                self.unlink_pod(&mut inner, &old);
+            }
+        }
+        inner.pods_by_job.entry(key.clone()).or_default().insert(pod.name);
+        self.recompute(&mut inner, key);
+    }
+
+    pub fn delete_pod(&self, namespace: &str, name: &str) {
+        let mut inner = self.write();
+        if let Some(old) = inner.pods.remove(&(namespace.to_string(), name.to_string())) {
+            self.unlink_pod(&mut inner, &old);
+        }
+    }
+
+    /// A fresh full list of apps in `namespace` (all when `None`): what is not in it is gone.
+    pub fn replace_apps(&self, namespace: Option<&str>, apps: Vec<AppSummary>) {
+        let mut inner = self.write();
+        let fresh: HashSet<JobKey> = apps.iter().map(|a| a.key.clone()).collect();
+        let gone: Vec<JobKey> = inner
+            .apps
+            .keys()
+            .filter(|k| namespace.is_none_or(|ns| k.namespace == ns) && !fresh.contains(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            inner.apps.remove(&key);
+            self.recompute(&mut inner, key);
+        }
+        for app in apps {
+            let key = app.key.clone();
+            if inner.apps.get(&key) != Some(&app) {
+                inner.apps.insert(key.clone(), app);
+                self.recompute(&mut inner, key);
+            }
+        }
+    }
+
+    /// A fresh full list of Spark pods in `namespace` (all when `None`).
+    pub fn replace_pods(&self, namespace: Option<&str>, pods: Vec<PodSummary>) {
+        let fresh: HashSet<(String, String)> = pods.iter().map(|p| (p.namespace.clone(), p.name.clone())).collect();
+        let gone: Vec<(String, String)> = self
+            .read()
+            .pods
+            .keys()
+            .filter(|(ns, _)| namespace.is_none_or(|n| ns == n))
+            .filter(|id| !fresh.contains(*id))
+            .cloned()
+            .collect();
+        for (ns, name) in gone {
+            self.delete_pod(&ns, &name);
+        }
+        for pod in pods {
+            let unchanged = self.read().pods.get(&(pod.namespace.clone(), pod.name.clone())) == Some(&pod);
+            if !unchanged {
+                self.apply_pod(pod);
+            }
+        }
+    }
+
+    fn unlink_pod(&self, inner: &mut Inner, pod: &PodSummary) {
+        if let Some(names) = inner.pods_by_job.get_mut(&pod.job) {
+            names.remove(&pod.name);
+            if names.is_empty() {
+                inner.pods_by_job.remove(&pod.job);
+            }
+        }
+        self.recompute(inner, pod.job.clone());
+    }
+
+    /// Re-derives one job and publishes the change, if any.
+    fn recompute(&self, inner: &mut Inner, key: JobKey) {
+        let pods: Vec<&PodSummary> = inner
+            .pods_by_job
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter_map(|name| inner.pods.get(&(key.namespace.clone(), name.clone())))
+            .collect();
+        let app = inner.apps.get(&key);
+        let derived = (app.is_some() || !pods.is_empty()).then(|| job::derive(&key, app, &pods, Timestamp::now()));
+        let change = match derived {
+            Some(job) if inner.jobs.get(&key) != Some(&job) => {
+                inner.jobs.insert(key, job.clone());
+                JobChange::Upsert { job }
+            }
+            None if inner.jobs.remove(&key).is_some() => JobChange::Delete { namespace: key.namespace, name: key.name },
+            _ => return,
+        };
+        // No subscribers is fine.
+        let _ = self.feed.send(change);
+    }
+
+    /// Registers a source that must finish its first list before the model is ready.
+    pub fn expect_source(&self, name: &str) {
+        self.unsynced.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string());
+    }
+
+    /// A source finished its first full list.
+    pub fn source_synced(&self, name: &str) {
+        self.unsynced.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+    }
+
+    /// True once every expected source has listed once.
+    pub fn is_ready(&self) -> bool {
+        self.unsynced.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn app(name: &str, state: &str) -> AppSummary {
+        AppSummary::from_object(&serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "ns", "creationTimestamp": "2026-11-21T05:00:00Z"},
+            "status": {"applicationState": {"state": state}}
+        })).unwrap())
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_are_published_only_when_a_job_changes() {
+        let model = JobModel::default();
+        let (_, mut rx) = model.subscribe();
+        model.apply_app(app("a", "RUNNING"));
+        model.apply_app(app("a", "RUNNING"));
+        model.apply_app(app("a", "COMPLETED"));
+        model.delete_app(&JobKey { namespace: "ns".into(), name: "a".into() });
+        let mut seen = Vec::new();
+        while let Ok(change) = rx.try_recv() {
+            seen.push(match change {
+                JobChange::Upsert { job } => job.state.to_string(),
+                JobChange::Delete { name, .. } => format!("delete {name}"),
+                JobChange::Snapshot { .. } => "snapshot".into(),
+            });
+        }
+        assert_eq!(seen, ["RUNNING", "COMPLETED", "delete a"]);
+    }
+
+    #[test]
+    fn a_relist_drops_what_is_gone_in_its_scope_only() {
+        let model = JobModel::default();
+        model.apply_app(app("a", "RUNNING"));
+        let mut other = app("b", "RUNNING");
+        other.key.namespace = "other".into();
+        model.apply_app(other);
+        model.replace_apps(Some("ns"), vec![app("c", "SUBMITTED")]);
+        let mut ids: Vec<String> = model.jobs().iter().map(|j| j.id()).collect();
+        ids.sort();
+        assert_eq!(ids, ["ns/c", "other/b"]);
+    }
+}

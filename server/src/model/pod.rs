@@ -1,0 +1,191 @@
+//! The compact projection of a Spark pod: what the job model needs, nothing else (no spec, no
+//! managedFields), so that memory per pod stays small at 100,000 pods.
+
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::DynamicObject;
+use serde_json::Value;
+
+/// Label keys Spark and spark-operator put on pods.
+pub mod labels {
+    pub const ROLE: &str = "spark-role";
+    pub const APP_SELECTOR: &str = "spark-app-selector";
+    pub const EXEC_ID: &str = "spark-exec-id";
+    pub const OPERATOR_APP: &str = "sparkoperator.k8s.io/app-name";
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Driver,
+    Executor,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl Phase {
+    fn parse(s: Option<&str>) -> Phase {
+        match s {
+            Some("Pending") => Phase::Pending,
+            Some("Running") => Phase::Running,
+            Some("Succeeded") => Phase::Succeeded,
+            Some("Failed") => Phase::Failed,
+            _ => Phase::Unknown,
+        }
+    }
+}
+
+/// Which job a pod belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// One Spark pod, projected.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodSummary {
+    pub namespace: String,
+    pub name: String,
+    pub job: JobKey,
+    pub role: Role,
+    pub app_id: Option<String>,
+    pub phase: Phase,
+    pub created: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub labels: LabelsOfInterest,
+}
+
+/// The few pod labels the job model reads (user, Airflow), kept instead of the whole map.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelsOfInterest(pub Vec<(String, String)>);
+
+impl LabelsOfInterest {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Label keys copied into [`LabelsOfInterest`].
+pub const KEPT_LABELS: &[&str] = &["user", "dag_id", "task_id", "run_id", "try_number"];
+
+/// The job a pod belongs to: the SparkApplication named by the operator's label; otherwise, for
+/// plain spark-submit, the driver pod's name (without `-driver`), which executors reach through
+/// their owner reference.
+fn job_of(meta: &ObjectMeta, role: Role) -> Option<JobKey> {
+    let namespace = meta.namespace.clone()?;
+    let labels = meta.labels.as_ref()?;
+    if let Some(app) = labels.get(labels::OPERATOR_APP) {
+        return Some(JobKey { namespace, name: app.clone() });
+    }
+    let driver_name = match role {
+        Role::Driver => meta.name.clone()?,
+        Role::Executor => meta
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.kind == "Pod")
+            .map(|o| o.name.clone())
+            .or_else(|| labels.get(labels::APP_SELECTOR).cloned())?,
+    };
+    let name = driver_name.strip_suffix("-driver").unwrap_or(&driver_name).to_string();
+    Some(JobKey { namespace, name })
+}
+
+fn time(v: &Value) -> Option<Timestamp> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+impl PodSummary {
+    /// Projects a pod; `None` for pods that are not Spark drivers or executors. Read leniently
+    /// from the raw object: a malformed status costs its fields, never the pod or the list.
+    pub fn from_object(pod: &DynamicObject) -> Option<PodSummary> {
+        let meta = &pod.metadata;
+        let labels = meta.labels.as_ref()?;
+        let role = match labels.get(labels::ROLE).map(String::as_str) {
+            Some("driver") => Role::Driver,
+            Some("executor") => Role::Executor,
+            _ => return None,
+        };
+        let job = job_of(meta, role)?;
+        let status = &pod.data["status"];
+        let state = &status["containerStatuses"][0]["state"];
+        let terminated = &state["terminated"];
+        Some(PodSummary {
+            namespace: job.namespace.clone(),
+            name: meta.name.clone().unwrap_or_default(),
+            job,
+            role,
+            app_id: labels.get(labels::APP_SELECTOR).cloned(),
+            phase: Phase::parse(status["phase"].as_str()),
+            created: meta.creation_timestamp.as_ref().map(|t| t.0),
+            started_at: time(&state["running"]["startedAt"]).or_else(|| time(&terminated["startedAt"])),
+            finished_at: time(&terminated["finishedAt"]),
+            exit_code: terminated["exitCode"].as_i64().and_then(|c| i32::try_from(c).ok()),
+            reason: terminated["reason"].as_str().or_else(|| status["reason"].as_str()).map(str::to_string),
+            labels: LabelsOfInterest(
+                KEPT_LABELS.iter().filter_map(|k| labels.get(*k).map(|v| (k.to_string(), v.clone()))).collect(),
+            ),
+        })
+    }
+
+    /// OOMKilled by the kernel: the reason says so, or exit code 137 (SIGKILL) as Spark reports it.
+    pub fn oom_killed(&self) -> bool {
+        self.reason.as_deref() == Some("OOMKilled") || self.exit_code == Some(137)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(value: serde_json::Value) -> DynamicObject {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn operator_pods_belong_to_their_app() {
+        let p = pod(json!({"metadata": {"name": "etl-1-abc-exec-2", "namespace": "ns",
+            "labels": {"spark-role": "executor", "sparkoperator.k8s.io/app-name": "etl-1", "spark-app-selector": "spark-1"}},
+            "status": {"phase": "Failed", "containerStatuses": [{"state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}}));
+        let s = PodSummary::from_object(&p).unwrap();
+        assert_eq!(s.job, JobKey { namespace: "ns".into(), name: "etl-1".into() });
+        assert_eq!(s.role, Role::Executor);
+        assert!(s.oom_killed());
+    }
+
+    #[test]
+    fn spark_submit_executors_find_their_driver_through_the_owner() {
+        let p = pod(json!({"metadata": {"name": "pi-1a2b-exec-1", "namespace": "ns",
+            "labels": {"spark-role": "executor", "spark-app-selector": "spark-9"},
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "pi-1a2b-driver", "uid": "u"}]}}));
+        assert_eq!(PodSummary::from_object(&p).unwrap().job.name, "pi-1a2b");
+    }
+
+    #[test]
+    fn a_malformed_status_costs_only_its_fields() {
+        let p = pod(json!({"metadata": {"name": "d-driver", "namespace": "ns", "labels": {"spark-role": "driver"}},
+            "status": {"phase": 7, "containerStatuses": "nope"}}));
+        let s = PodSummary::from_object(&p).unwrap();
+        assert_eq!((s.phase, s.exit_code, s.started_at), (Phase::Unknown, None, None));
+        assert_eq!(s.job.name, "d");
+    }
+
+    #[test]
+    fn pods_without_a_spark_role_are_ignored() {
+        let p = pod(json!({"metadata": {"name": "x", "namespace": "ns", "labels": {"spark-role": "connect-server"}}}));
+        assert!(PodSummary::from_object(&p).is_none());
+        let p = pod(json!({"metadata": {"name": "x", "namespace": "ns"}}));
+        assert!(PodSummary::from_object(&p).is_none());
+    }
+}

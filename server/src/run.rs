@@ -1,0 +1,91 @@
+//! Wiring for each command: which cluster, which listener, which parts run.
+
+use crate::config::{Command, DemoArgs, ServeArgs, SimArgs};
+use crate::model::JobModel;
+use crate::sim::{Sim, kubeconfig};
+use crate::sources::cluster::{ClusterConnection, connect};
+use crate::sources::spark_watch;
+use crate::views::{self, AppState};
+use anyhow::Context;
+use leptos::prelude::LeptosOptions;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// The name cargo-leptos gives the browser bundle (`output-name` in Cargo.toml).
+const OUTPUT_NAME: &str = "sparkboard";
+
+/// Runs one command until Ctrl-C or SIGTERM.
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Demo(args) => demo(args).await,
+        Command::Serve(args) => serve(args).await,
+        Command::Sim(args) => sim(args).await,
+    }
+}
+
+async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let sim = Sim::start(&args.workload.options()?);
+    let client = connect(ClusterConnection::InProcess(sim.router())).await?;
+    dashboard(client, &[], args.listen.listen).await
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let namespaces = args.namespaces()?;
+    let connection = args.kubeconfig.map_or(ClusterConnection::Infer, ClusterConnection::Kubeconfig);
+    let client = connect(connection).await?;
+    dashboard(client, &namespaces, args.listen.listen).await
+}
+
+async fn sim(args: SimArgs) -> anyhow::Result<()> {
+    let sim = Sim::start(&args.workload.options()?);
+    let listener = bind(args.listen).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    if let Some(path) = &args.kubeconfig_out {
+        std::fs::write(path, kubeconfig::render(&url)).with_context(|| format!("writing kubeconfig {}", path.display()))?;
+    }
+    println!("simulated cluster listening on {url}");
+    axum::serve(listener, sim.router()).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn dashboard(client: kube::Client, namespaces: &[String], listen: SocketAddr) -> anyhow::Result<()> {
+    let model = Arc::new(JobModel::default());
+    let watchers = spark_watch::spawn(client, namespaces, model.clone());
+    let listener = bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let leptos = LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root("target/site")
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let router = views::router(AppState { model }, leptos);
+    println!("sparkboard listening on http://{addr}");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    watchers.iter().for_each(|w| w.abort());
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what Kubernetes sends a pod).
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,370 @@
+//! The simulated cluster's HTTP API: discovery, then get / list / watch / create / delete on
+//! every served resource, with the paths, query parameters and response shapes of a real
+//! API server.
+//!
+//! Paths are resolved the way the API server's request-info resolver does it (one function over
+//! the path segments), rather than as dozens of routes, so every resource gets every verb.
+
+use super::discovery;
+use super::resources::{self, ResourceType};
+use super::selector::{FieldSelector, LabelSelector};
+use super::status::ApiError;
+use super::store::{Change, ChangeType, Object, Store, StoreError, WatchFrom, object_key};
+use super::table;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use http::{HeaderMap, Method, StatusCode, Uri, header};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+/// How long a watch lasts when the client gives no `timeoutSeconds`.
+const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
+/// How often a watch that allows bookmarks gets one.
+const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
+
+/// The API router over a store.
+pub fn router(store: Arc<Store>) -> Router {
+    Router::new()
+        .route("/version", get(|| async { Json(discovery::version()) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(|| async { "ok" }))
+        .route("/livez", get(|| async { "ok" }))
+        .route("/api", get(|| async { Json(discovery::core_versions()) }))
+        .route("/apis", get(|| async { Json(discovery::group_list()) }))
+        .route("/api/{*rest}", axum::routing::any(handle))
+        .route("/apis/{*rest}", axum::routing::any(handle))
+        .fallback(|| async { ApiError::NoSuchResource })
+        .with_state(store)
+}
+
+/// What a resource path names.
+#[derive(Debug, PartialEq, Eq)]
+enum Target<'a> {
+    /// A discovery document.
+    Discovery(Value),
+    /// A collection: all namespaces when `namespace` is `None`.
+    Collection { resource: &'static ResourceType, namespace: Option<&'a str> },
+    /// One object.
+    Object { resource: &'static ResourceType, namespace: &'a str, name: &'a str, subresource: Option<&'a str> },
+}
+
+fn resolve(path: &str) -> Result<Target<'_>, ApiError> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (group, version, rest) = match segments.as_slice() {
+        ["api", "v1", rest @ ..] => ("", "v1", rest),
+        ["apis", group] => return discovery::api_group(group).map(Target::Discovery).ok_or(ApiError::NoSuchResource),
+        ["apis", group, version, rest @ ..] => (*group, *version, rest),
+        _ => return Err(ApiError::NoSuchResource),
+    };
+    let find = |plural: &str| resources::find(group, version, plural).ok_or(ApiError::NoSuchResource);
+    match rest {
+        [] => discovery::resource_list(group, version).map(Target::Discovery).ok_or(ApiError::NoSuchResource),
+        [plural] => Ok(Target::Collection { resource: find(plural)?, namespace: None }),
+        ["namespaces", ns, plural, tail @ ..] if !matches!(*plural, "status" | "finalize") => {
+            let resource = find(plural)?;
+            match tail {
+                [] => Ok(Target::Collection { resource, namespace: Some(ns) }),
+                [name] => Ok(Target::Object { resource, namespace: ns, name, subresource: None }),
+                [name, sub] => Ok(Target::Object { resource, namespace: ns, name, subresource: Some(sub) }),
+                _ => Err(ApiError::NoSuchResource),
+            }
+        }
+        [plural, name] => Ok(Target::Object { resource: find(plural)?, namespace: "", name, subresource: None }),
+        [plural, name, sub] => Ok(Target::Object { resource: find(plural)?, namespace: "", name, subresource: Some(sub) }),
+        _ => Err(ApiError::NoSuchResource),
+    }
+}
+
+async fn handle(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    match (resolve(uri.path())?, method) {
+        (Target::Discovery(doc), Method::GET) => Ok(Json(doc).into_response()),
+        (Target::Collection { resource, namespace }, Method::GET) => {
+            let params = ListParams::parse(resource, &query)?;
+            if params.watch {
+                watch(&store, resource, namespace, params)
+            } else {
+                list(&store, resource, namespace, params, &headers)
+            }
+        }
+        (Target::Collection { resource, namespace }, Method::POST) => create(&store, resource, namespace, &body),
+        (Target::Object { resource, namespace, name, subresource: None }, Method::GET) => {
+            Ok(Json(store.get(resource, namespace, name)?).into_response())
+        }
+        (Target::Object { resource, namespace, name, subresource: None }, Method::DELETE) => {
+            Ok(Json(store.delete(resource, namespace, name)?).into_response())
+        }
+        (Target::Object { subresource: Some(_), .. }, _) => Err(ApiError::NoSuchResource),
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+/// The query parameters of a list or a watch.
+struct ListParams {
+    labels: LabelSelector,
+    fields: FieldSelector,
+    limit: Option<usize>,
+    continue_after: Option<(String, String)>,
+    watch: bool,
+    from: WatchFrom,
+    bookmarks: bool,
+    timeout: Duration,
+}
+
+impl ListParams {
+    fn parse(resource: &ResourceType, query: &HashMap<String, String>) -> Result<ListParams, ApiError> {
+        let get = |key: &str| query.get(key).map(String::as_str);
+        let flag = |key: &str| matches!(get(key), Some("true" | "1"));
+        let number = |key: &str| -> Result<Option<u64>, ApiError> {
+            get(key)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.parse::<u64>().map_err(|_| ApiError::BadRequest(format!("invalid value for {key}: {v:?}"))))
+                .transpose()
+        };
+        let supported_fields: &[&str] = match resource.plural {
+            "pods" => &["spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP"],
+            "events" => &[
+                "involvedObject.kind",
+                "involvedObject.namespace",
+                "involvedObject.name",
+                "involvedObject.uid",
+                "involvedObject.apiVersion",
+                "involvedObject.resourceVersion",
+                "involvedObject.fieldPath",
+                "reason",
+                "reportingComponent",
+                "source",
+                "type",
+            ],
+            _ => &[],
+        };
+        let continue_after = get("continue").filter(|t| !t.is_empty()).map(decode_continue).transpose()?;
+        Ok(ListParams {
+            labels: LabelSelector::parse(get("labelSelector").unwrap_or(""))?,
+            fields: FieldSelector::parse(get("fieldSelector").unwrap_or(""), supported_fields)?,
+            limit: number("limit")?.filter(|n| *n > 0).map(|n| n as usize),
+            continue_after,
+            watch: flag("watch"),
+            from: match number("resourceVersion")? {
+                None | Some(0) => WatchFrom::Now,
+                Some(rv) => WatchFrom::Version(rv),
+            },
+            bookmarks: flag("allowWatchBookmarks"),
+            timeout: number("timeoutSeconds")?.map_or(DEFAULT_WATCH_TIMEOUT, Duration::from_secs),
+        })
+    }
+
+    fn matches(&self, namespace: Option<&str>, object: &Value) -> bool {
+        namespace.is_none_or(|ns| object["metadata"]["namespace"].as_str() == Some(ns))
+            && self.labels.matches(object)
+            && self.fields.matches(object)
+    }
+}
+
+fn encode_continue(key: &(String, String)) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&json!([key.0, key.1])).unwrap_or_default())
+}
+
+fn decode_continue(token: &str) -> Result<(String, String), ApiError> {
+    let bad = || ApiError::BadRequest(format!("invalid continue token {token:?}"));
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    serde_json::from_slice::<(String, String)>(&bytes).map_err(|_| bad())
+}
+
+fn wants_table(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains("as=Table"))
+}
+
+fn list(
+    store: &Store,
+    resource: &'static ResourceType,
+    namespace: Option<&str>,
+    params: ListParams,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let (items, rv) = store.list(resource, namespace);
+    let mut selected: Vec<Object> = items
+        .into_iter()
+        .filter(|o| params.matches(namespace, o))
+        .filter(|o| match &params.continue_after {
+            Some(after) => object_key(resource, o).is_ok_and(|key| &key > after),
+            None => true,
+        })
+        .collect();
+    let mut continue_token = None;
+    if let Some(limit) = params.limit.filter(|l| selected.len() > *l) {
+        selected.truncate(limit);
+        continue_token = selected.last().and_then(|o| object_key(resource, o).ok()).map(|k| encode_continue(&k));
+    }
+    if wants_table(headers) {
+        return Ok(Json(table::table(resource, &selected, rv, continue_token.as_deref(), Timestamp::now())).into_response());
+    }
+    let mut metadata = json!({"resourceVersion": rv.to_string()});
+    if let Some(token) = continue_token {
+        metadata["continue"] = json!(token);
+    }
+    let body = json!({
+        "kind": format!("{}List", resource.kind),
+        "apiVersion": resource.api_version(),
+        "metadata": metadata,
+        "items": selected,
+    });
+    Ok(Json(body).into_response())
+}
+
+fn create(store: &Store, resource: &'static ResourceType, namespace: Option<&str>, body: &[u8]) -> Result<Response, ApiError> {
+    let mut object: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("the body of the request was in an unknown format: {e}")))?;
+    if !object["metadata"].is_object() {
+        return Err(StoreError::Invalid(format!("{} is invalid: metadata: Required value", resource.kind)).into());
+    }
+    if let Some(ns) = namespace {
+        match object["metadata"]["namespace"].as_str() {
+            Some(given) if given != ns => {
+                return Err(ApiError::BadRequest(format!(
+                    "the namespace of the provided object does not match the namespace sent on the request ({given} != {ns})"
+                )));
+            }
+            _ => object["metadata"]["namespace"] = json!(ns),
+        }
+    }
+    let created = store.create(resource, object)?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// One line of a watch stream.
+fn watch_line(kind: &str, object: &Value) -> Bytes {
+    let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    line.push(b'\n');
+    Bytes::from(line)
+}
+
+/// The watch event a change becomes for this watcher, if any: an object that starts or stops
+/// matching the selectors is ADDED or DELETED for it.
+fn event_for(change: &Change, namespace: Option<&str>, params: &ListParams) -> Option<Bytes> {
+    let now = params.matches(namespace, &change.object);
+    let before = change.previous.as_ref().map(|p| params.matches(namespace, p));
+    let kind = match (change.change, before, now) {
+        (ChangeType::Modified, Some(true), true) => "MODIFIED",
+        (ChangeType::Modified, Some(false), true) => "ADDED",
+        (ChangeType::Modified, Some(true), false) => "DELETED",
+        (ChangeType::Added | ChangeType::Deleted, _, true) => change.change.as_str(),
+        _ => return None,
+    };
+    Some(watch_line(kind, &change.object))
+}
+
+fn watch(store: &Store, resource: &'static ResourceType, namespace: Option<&str>, params: ListParams) -> Result<Response, ApiError> {
+    let start = match store.watch(resource, params.from) {
+        Ok(start) => start,
+        // A real server opens the stream and sends the 410 as an ERROR event.
+        Err(err @ StoreError::Expired { .. }) => {
+            let line = watch_line("ERROR", &ApiError::from(err).status());
+            return Ok(stream_response(futures::stream::iter([Ok::<_, Infallible>(line)])));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let namespace = namespace.map(str::to_string);
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    tokio::spawn(async move {
+        let mut seen = start.rv;
+        for change in &start.backlog {
+            if let Some(line) = event_for(change, namespace.as_deref(), &params) {
+                if tx.send(line).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let deadline = tokio::time::sleep(params.timeout);
+        tokio::pin!(deadline);
+        let mut bookmarks = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
+        let mut live = start.live;
+        loop {
+            let line = tokio::select! {
+                _ = &mut deadline => return,
+                _ = bookmarks.tick(), if params.bookmarks => Some(watch_line(
+                    "BOOKMARK",
+                    &json!({"kind": resource.kind, "apiVersion": resource.api_version(), "metadata": {"resourceVersion": seen.to_string()}}),
+                )),
+                received = live.recv() => match received {
+                    Ok(change) => {
+                        seen = seen.max(change.rv);
+                        if std::ptr::eq(change.resource, resource) { event_for(&change, namespace.as_deref(), &params) } else { None }
+                    }
+                    // Fell too far behind: end the stream; the client resumes from its last version.
+                    Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => return,
+                },
+            };
+            if let Some(line) = line {
+                if tx.send(line).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, Infallible>);
+    Ok(stream_response(stream))
+}
+
+use futures::StreamExt;
+
+fn stream_response<S>(stream: S) -> Response
+where
+    S: futures::Stream<Item = Result<Bytes, Infallible>> + Send + 'static,
+{
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::resources::{NAMESPACES, PODS, SPARK_APPLICATIONS};
+
+    #[test]
+    fn paths_resolve_like_the_api_server() {
+        let pods = Target::Collection { resource: &PODS, namespace: None };
+        assert_eq!(resolve("/api/v1/pods").unwrap(), pods);
+        assert_eq!(
+            resolve("/api/v1/namespaces/ns/pods/p/log").unwrap(),
+            Target::Object { resource: &PODS, namespace: "ns", name: "p", subresource: Some("log") }
+        );
+        assert_eq!(
+            resolve("/api/v1/namespaces/ns").unwrap(),
+            Target::Object { resource: &NAMESPACES, namespace: "", name: "ns", subresource: None }
+        );
+        assert_eq!(
+            resolve("/apis/sparkoperator.k8s.io/v1beta2/namespaces/ns/sparkapplications").unwrap(),
+            Target::Collection { resource: &SPARK_APPLICATIONS, namespace: Some("ns") }
+        );
+        assert!(matches!(resolve("/apis/sparkoperator.k8s.io/v1beta2").unwrap(), Target::Discovery(_)));
+        assert!(matches!(resolve("/api/v1/widgets"), Err(ApiError::NoSuchResource)));
+        assert!(matches!(resolve("/apis/nope/v1/things"), Err(ApiError::NoSuchResource)));
+    }
+
+    #[test]
+    fn continue_tokens_round_trip_and_reject_garbage() {
+        let key = ("ns".to_string(), "pod-1".to_string());
+        assert_eq!(decode_continue(&encode_continue(&key)).unwrap(), key);
+        assert!(decode_continue("%%%").is_err());
+    }
+}

@@ -1,0 +1,185 @@
+//! Kubernetes objects as the simulated workload writes them: the shapes and labels that
+//! spark-operator, Spark's Kubernetes backend and the kubelet produce on a real cluster
+//! (`research/anchors-jobs.md` §2 and §3).
+
+use super::store::rfc3339;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+/// Labels Spark puts on its pods.
+pub const SPARK_ROLE: &str = "spark-role";
+pub const SPARK_APP_SELECTOR: &str = "spark-app-selector";
+pub const SPARK_EXEC_ID: &str = "spark-exec-id";
+/// The label spark-operator puts on the pods of a SparkApplication.
+pub const OPERATOR_APP_NAME: &str = "sparkoperator.k8s.io/app-name";
+
+pub fn namespace(name: &str, created: Timestamp) -> Value {
+    json!({"metadata": {"name": name, "creationTimestamp": rfc3339(created)}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+}
+
+/// A worker node, labelled as Karpenter and EKS label them.
+pub fn node(name: &str, instance_type: &str, zone: &str, spot: bool, created: Timestamp) -> Value {
+    let capacity = if spot { "spot" } else { "on-demand" };
+    json!({
+        "metadata": {
+            "name": name,
+            "creationTimestamp": rfc3339(created),
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "node.kubernetes.io/instance-type": instance_type,
+                "topology.kubernetes.io/zone": zone,
+                "karpenter.sh/capacity-type": capacity,
+                "eks.amazonaws.com/capacityType": if spot { "SPOT" } else { "ON_DEMAND" },
+            }
+        },
+        "spec": {"providerID": format!("aws:///{zone}/i-{name}")},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}], "allocatable": {"cpu": "16", "memory": "64Gi"}}
+    })
+}
+
+/// Resources of one Spark container: cores and memory (MiB) with Spark's overhead added, as
+/// Spark sizes its pods.
+#[derive(Clone, Copy, Debug)]
+pub struct Size {
+    pub cores: u32,
+    pub memory_mib: u32,
+    pub overhead_mib: u32,
+}
+
+impl Size {
+    fn resources(self) -> Value {
+        let memory = format!("{}Mi", self.memory_mib + self.overhead_mib);
+        json!({"requests": {"cpu": self.cores.to_string(), "memory": memory}, "limits": {"memory": memory}})
+    }
+}
+
+/// What a new SparkApplication asks for.
+pub struct AppSpec<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub labels: &'a Value,
+    pub driver: Size,
+    pub executor: Size,
+    pub instances: u32,
+    pub main_file: &'a str,
+    pub python: bool,
+}
+
+pub fn spark_application(spec: &AppSpec<'_>, created: Timestamp) -> Value {
+    let (kind, image) = if spec.python { ("Python", "spark:4.0.1-python3") } else { ("Scala", "spark:4.0.1") };
+    json!({
+        "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": spec.labels, "creationTimestamp": rfc3339(created), "generation": 1},
+        "spec": {
+            "type": kind,
+            "mode": "cluster",
+            "image": image,
+            "sparkVersion": "4.0.1",
+            "mainApplicationFile": spec.main_file,
+            "driver": {"cores": spec.driver.cores, "memory": format!("{}m", spec.driver.memory_mib), "memoryOverhead": format!("{}m", spec.driver.overhead_mib), "serviceAccount": "spark"},
+            "executor": {"cores": spec.executor.cores, "memory": format!("{}m", spec.executor.memory_mib), "memoryOverhead": format!("{}m", spec.executor.overhead_mib), "instances": spec.instances},
+            "dynamicAllocation": {"enabled": false},
+            "sparkConf": {"spark.ui.port": "4040", "spark.eventLog.enabled": "true"},
+            "restartPolicy": {"type": "Never"}
+        }
+    })
+}
+
+/// Who a pod belongs to: the object its ownerReference points at.
+pub struct Owner<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub uid: &'a str,
+}
+
+/// A Spark driver or executor pod, Pending and not yet scheduled.
+pub struct PodSpec<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub labels: Value,
+    pub owner: Option<Owner<'a>>,
+    pub driver: bool,
+    pub size: Size,
+    pub node: Option<&'a str>,
+}
+
+pub fn pod(spec: &PodSpec<'_>, created: Timestamp) -> Value {
+    let container = if spec.driver { "spark-kubernetes-driver" } else { "spark-kubernetes-executor" };
+    let mut metadata = json!({"name": spec.name, "namespace": spec.namespace, "labels": spec.labels, "creationTimestamp": rfc3339(created)});
+    if let Some(owner) = &spec.owner {
+        metadata["ownerReferences"] = json!([{
+            "apiVersion": owner.api_version, "kind": owner.kind, "name": owner.name, "uid": owner.uid,
+            "controller": true, "blockOwnerDeletion": true
+        }]);
+    }
+    let mut pod = json!({
+        "metadata": metadata,
+        "spec": {
+            "containers": [{"name": container, "image": "spark:4.0.1", "resources": spec.size.resources(),
+                            "ports": if spec.driver { json!([{"name": "spark-ui", "containerPort": 4040}]) } else { json!([]) }}],
+            "restartPolicy": "Never",
+            "serviceAccountName": "spark",
+            "schedulerName": "default-scheduler"
+        },
+        "status": {"phase": "Pending", "qosClass": "Burstable"}
+    });
+    match spec.node {
+        Some(node) => schedule(&mut pod, node, created),
+        None => {
+            pod["status"]["conditions"] = json!([{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "lastTransitionTime": rfc3339(created),
+                "message": "0/6 nodes are available: 6 Insufficient memory. preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod."
+            }]);
+        }
+    }
+    pod
+}
+
+fn container_name(pod: &Value) -> Value {
+    pod["spec"]["containers"][0]["name"].clone()
+}
+
+fn schedule(pod: &mut Value, node: &str, at: Timestamp) {
+    pod["spec"]["nodeName"] = json!(node);
+    pod["status"]["conditions"] = json!([{"type": "PodScheduled", "status": "True", "lastTransitionTime": rfc3339(at)}]);
+    pod["status"]["hostIP"] = json!("10.0.0.1");
+    pod["status"]["containerStatuses"] = json!([{
+        "name": container_name(pod), "image": "spark:4.0.1", "imageID": "", "ready": false, "restartCount": 0, "started": false,
+        "state": {"waiting": {"reason": "ContainerCreating"}}
+    }]);
+}
+
+/// The kubelet started the container.
+pub fn set_running(pod: &mut Value, ip: &str, at: Timestamp) {
+    pod["status"]["phase"] = json!("Running");
+    pod["status"]["podIP"] = json!(ip);
+    pod["status"]["podIPs"] = json!([{"ip": ip}]);
+    pod["status"]["startTime"] = json!(rfc3339(at));
+    pod["status"]["conditions"] = json!([
+        {"type": "PodScheduled", "status": "True", "lastTransitionTime": rfc3339(at)},
+        {"type": "Initialized", "status": "True", "lastTransitionTime": rfc3339(at)},
+        {"type": "ContainersReady", "status": "True", "lastTransitionTime": rfc3339(at)},
+        {"type": "Ready", "status": "True", "lastTransitionTime": rfc3339(at)}
+    ]);
+    pod["status"]["containerStatuses"][0]["ready"] = json!(true);
+    pod["status"]["containerStatuses"][0]["started"] = json!(true);
+    pod["status"]["containerStatuses"][0]["state"] = json!({"running": {"startedAt": rfc3339(at)}});
+}
+
+/// The container ended with `exit_code`; `reason` as the kubelet reports it (Completed, Error,
+/// OOMKilled).
+pub fn set_terminated(pod: &mut Value, exit_code: i32, reason: &str, at: Timestamp) {
+    let started = pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"].clone();
+    pod["status"]["phase"] = json!(if exit_code == 0 { "Succeeded" } else { "Failed" });
+    pod["status"]["containerStatuses"][0]["ready"] = json!(false);
+    pod["status"]["containerStatuses"][0]["started"] = json!(false);
+    pod["status"]["containerStatuses"][0]["state"] =
+        json!({"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": rfc3339(at), "containerID": ""}});
+    if let Some(conditions) = pod["status"]["conditions"].as_array_mut() {
+        for condition in conditions.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
+            condition["status"] = json!("False");
+            condition["reason"] = json!("PodCompleted");
+        }
+    }
+}

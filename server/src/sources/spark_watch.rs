@@ -1,0 +1,142 @@
+//! Watching SparkApplications and Spark pods into the model.
+//!
+//! One kube-rs watcher per resource and namespace, with backoff: errors (410 Gone, dropped
+//! connections, API errors) are logged and the watcher re-lists or resumes by itself, so the
+//! model converges again without a restart. Objects are projected as they arrive; no whole
+//! object is kept.
+
+use crate::model::JobModel;
+use crate::model::app::AppSummary;
+use crate::model::pod::{JobKey, PodSummary, labels};
+use futures::StreamExt;
+use kube::api::{ApiResource, DynamicObject};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use std::sync::Arc;
+
+/// How one watched resource lands in the model.
+trait Projection: Send + Sync + 'static {
+    type Summary: Send;
+    const NAME: &'static str;
+    fn resource() -> ApiResource;
+    fn label_selector() -> Option<&'static str>;
+    fn project(object: &DynamicObject) -> Option<Self::Summary>;
+    fn apply(model: &JobModel, summary: Self::Summary);
+    fn delete(model: &JobModel, object: &DynamicObject);
+    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<Self::Summary>);
+}
+
+/// spark-operator's SparkApplications.
+struct SparkApps;
+
+impl Projection for SparkApps {
+    type Summary = AppSummary;
+    const NAME: &'static str = "sparkapplications";
+
+    fn resource() -> ApiResource {
+        ApiResource {
+            group: "sparkoperator.k8s.io".into(),
+            version: "v1beta2".into(),
+            api_version: "sparkoperator.k8s.io/v1beta2".into(),
+            kind: "SparkApplication".into(),
+            plural: "sparkapplications".into(),
+        }
+    }
+    fn label_selector() -> Option<&'static str> {
+        None
+    }
+    fn project(object: &DynamicObject) -> Option<AppSummary> {
+        AppSummary::from_object(object)
+    }
+    fn apply(model: &JobModel, summary: AppSummary) {
+        model.apply_app(summary);
+    }
+    fn delete(model: &JobModel, object: &DynamicObject) {
+        if let (Some(namespace), Some(name)) = (&object.metadata.namespace, &object.metadata.name) {
+            model.delete_app(&JobKey { namespace: namespace.clone(), name: name.clone() });
+        }
+    }
+    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<AppSummary>) {
+        model.replace_apps(namespace, summaries);
+    }
+}
+
+/// Spark driver and executor pods, whoever launched them.
+struct SparkPods;
+
+impl Projection for SparkPods {
+    type Summary = PodSummary;
+    const NAME: &'static str = "pods";
+
+    fn resource() -> ApiResource {
+        ApiResource { group: String::new(), version: "v1".into(), api_version: "v1".into(), kind: "Pod".into(), plural: "pods".into() }
+    }
+    fn label_selector() -> Option<&'static str> {
+        Some(labels::ROLE)
+    }
+    fn project(object: &DynamicObject) -> Option<PodSummary> {
+        PodSummary::from_object(object)
+    }
+    fn apply(model: &JobModel, summary: PodSummary) {
+        model.apply_pod(summary);
+    }
+    fn delete(model: &JobModel, object: &DynamicObject) {
+        if let (Some(namespace), Some(name)) = (&object.metadata.namespace, &object.metadata.name) {
+            model.delete_pod(namespace, name);
+        }
+    }
+    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<PodSummary>) {
+        model.replace_pods(namespace, summaries);
+    }
+}
+
+/// Starts the watchers: every namespace when `namespaces` is empty, else one watcher per
+/// namespace and resource. The model is ready once each has listed once.
+pub fn spawn(client: Client, namespaces: &[String], model: Arc<JobModel>) -> Vec<tokio::task::JoinHandle<()>> {
+    let scopes: Vec<Option<String>> =
+        if namespaces.is_empty() { vec![None] } else { namespaces.iter().cloned().map(Some).collect() };
+    let mut tasks = Vec::new();
+    for scope in scopes {
+        tasks.push(start::<SparkApps>(client.clone(), scope.clone(), model.clone()));
+        tasks.push(start::<SparkPods>(client.clone(), scope, model.clone()));
+    }
+    tasks
+}
+
+fn start<P: Projection>(client: Client, namespace: Option<String>, model: Arc<JobModel>) -> tokio::task::JoinHandle<()> {
+    let source = format!("{}@{}", P::NAME, namespace.as_deref().unwrap_or("*"));
+    model.expect_source(&source);
+    tokio::spawn(follow::<P>(client, namespace, model, source))
+}
+
+async fn follow<P: Projection>(client: Client, namespace: Option<String>, model: Arc<JobModel>, source: String) {
+    let resource = P::resource();
+    let api: Api<DynamicObject> = match &namespace {
+        Some(ns) => Api::namespaced_with(client, ns, &resource),
+        None => Api::all_with(client, &resource),
+    };
+    let mut config = watcher::Config::default();
+    if let Some(selector) = P::label_selector() {
+        config = config.labels(selector);
+    }
+    let mut events = watcher(api, config).default_backoff().boxed();
+    let mut relist: Vec<P::Summary> = Vec::new();
+    while let Some(event) = events.next().await {
+        match event {
+            Ok(watcher::Event::Init) => relist.clear(),
+            Ok(watcher::Event::InitApply(object)) => relist.extend(P::project(&object)),
+            Ok(watcher::Event::InitDone) => {
+                P::replace(&model, namespace.as_deref(), std::mem::take(&mut relist));
+                model.source_synced(&source);
+                tracing::debug!(%source, "listed");
+            }
+            Ok(watcher::Event::Apply(object)) => match P::project(&object) {
+                Some(summary) => P::apply(&model, summary),
+                // A pod that lost its spark-role label, say: it is no longer ours.
+                None => P::delete(&model, &object),
+            },
+            Ok(watcher::Event::Delete(object)) => P::delete(&model, &object),
+            Err(error) => tracing::warn!(%source, "watch failed, retrying with backoff: {error}"),
+        }
+    }
+}

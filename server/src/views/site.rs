@@ -1,0 +1,105 @@
+//! The Leptos pages, server-rendered with the model in context, and the static site (wasm, js,
+//! css, public/) embedded in the binary so that one file runs from any directory.
+
+use super::AppState;
+use crate::model::JobModel;
+use app::api::Job;
+use app::ssr::{JobDirectory, Jobs};
+use app::{App, shell};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use leptos::prelude::{LeptosOptions, provide_context};
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::sync::Arc;
+
+/// The built site (`cargo leptos build` output). Release builds embed it; debug builds read it
+/// from disk, so `cargo leptos watch` serves fresh files.
+#[derive(rust_embed::Embed)]
+#[folder = "../target/site"]
+#[allow_missing = true]
+struct Site;
+
+/// The model, as pages see it.
+struct ModelDirectory(Arc<JobModel>);
+
+impl JobDirectory for ModelDirectory {
+    fn jobs(&self) -> Vec<Job> {
+        self.0.jobs()
+    }
+}
+
+/// Pages, server functions, and the static files as the fallback.
+pub fn routes(state: AppState, options: LeptosOptions) -> Router {
+    let jobs = Jobs(Arc::new(ModelDirectory(state.model)));
+    let context = move || provide_context(jobs.clone());
+    let server_fns = {
+        let context = context.clone();
+        move |request: Request| handle_server_fns_with_context(context.clone(), request)
+    };
+    let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), {
+        let options = options.clone();
+        move || shell(options.clone())
+    });
+    Router::new()
+        .route("/_fn/{*name}", any(server_fns))
+        .leptos_routes_with_context(&options, generate_route_list(App), context, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(move |request: Request| {
+            let not_found = not_found.clone();
+            async move {
+                match static_file(request.uri().path(), request.headers()) {
+                    Some(response) => response,
+                    None => not_found(request).await.into_response(),
+                }
+            }
+        })
+        .with_state(options)
+}
+
+/// A file of the built site, precompressed when the client accepts it, with an ETag.
+fn static_file(path: &str, headers: &HeaderMap) -> Option<Response> {
+    let path = path.trim_start_matches('/');
+    if path.is_empty() || path.ends_with(".br") || path.ends_with(".gz") {
+        return None;
+    }
+    let file = Site::get(path)?;
+    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return Some(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let accepts = |encoding: &str| {
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some(encoding)))
+    };
+    let (body, encoding) = [("br", ".br"), ("gzip", ".gz")]
+        .into_iter()
+        .filter(|(encoding, _)| accepts(encoding))
+        .find_map(|(encoding, suffix)| Site::get(&format!("{path}{suffix}")).map(|f| (f.data, Some(encoding))))
+        .unwrap_or((file.data, None));
+    let mut response = Response::new(Body::from(body.into_owned()));
+    let headers = response.headers_mut();
+    if let Ok(mime) = HeaderValue::from_str(file.metadata.mimetype()) {
+        headers.insert(header::CONTENT_TYPE, mime);
+    }
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    Some(response)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
