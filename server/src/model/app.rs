@@ -47,7 +47,11 @@ impl AppSummary {
         let labels = meta.labels.as_ref();
         Some(AppSummary {
             key,
-            state: status["applicationState"]["state"].as_str().map_or(JobState::New, JobState::parse),
+            state: match &status["applicationState"]["state"] {
+                Value::Null => JobState::New,
+                Value::String(state) => JobState::parse(state),
+                _ => JobState::Unknown,
+            },
             error_message: text(&status["applicationState"]["errorMessage"]),
             app_id: text(&status["sparkApplicationId"]),
             created: meta.creation_timestamp.as_ref().map(|t| t.0),
@@ -95,6 +99,8 @@ mod tests {
         let s = AppSummary::from_object(&object(app)).unwrap();
         assert_eq!(s.state, JobState::Unknown);
         assert_eq!((s.requested_executors, s.app_id), (None, None));
+        let typed_wrong = object(json!({"metadata": {"name": "n", "namespace": "ns"}, "status": {"applicationState": {"state": 42}}}));
+        assert_eq!(AppSummary::from_object(&typed_wrong).unwrap().state, JobState::Unknown);
         let no_status = AppSummary::from_object(&object(json!({"metadata": {"name": "new", "namespace": "ns"}}))).unwrap();
         assert_eq!(no_status.state, JobState::New);
         assert!(AppSummary::from_object(&object(json!({"metadata": {"name": "x"}}))).is_none());

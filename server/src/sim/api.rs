@@ -305,7 +305,7 @@ fn watch(store: &Store, resource: &'static ResourceType, namespace: Option<&str>
                 received = live.recv() => match received {
                     Ok(change) => {
                         seen = seen.max(change.rv);
-                        if std::ptr::eq(change.resource, resource) { event_for(&change, namespace.as_deref(), &params) } else { None }
+                        if change.resource == resource { event_for(&change, namespace.as_deref(), &params) } else { None }
                     }
                     // Fell too far behind: end the stream; the client resumes from its last version.
                     Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => return,

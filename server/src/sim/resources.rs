@@ -24,7 +24,7 @@ impl ResourceType {
     }
 }
 
-pub const NAMESPACES: ResourceType = ResourceType {
+pub static NAMESPACES: ResourceType = ResourceType {
     group: "",
     version: "v1",
     plural: "namespaces",
@@ -33,7 +33,7 @@ pub const NAMESPACES: ResourceType = ResourceType {
     namespaced: false,
     short_names: &["ns"],
 };
-pub const NODES: ResourceType = ResourceType {
+pub static NODES: ResourceType = ResourceType {
     group: "",
     version: "v1",
     plural: "nodes",
@@ -42,7 +42,7 @@ pub const NODES: ResourceType = ResourceType {
     namespaced: false,
     short_names: &["no"],
 };
-pub const PODS: ResourceType = ResourceType {
+pub static PODS: ResourceType = ResourceType {
     group: "",
     version: "v1",
     plural: "pods",
@@ -51,7 +51,7 @@ pub const PODS: ResourceType = ResourceType {
     namespaced: true,
     short_names: &["po"],
 };
-pub const SERVICES: ResourceType = ResourceType {
+pub static SERVICES: ResourceType = ResourceType {
     group: "",
     version: "v1",
     plural: "services",
@@ -60,7 +60,7 @@ pub const SERVICES: ResourceType = ResourceType {
     namespaced: true,
     short_names: &["svc"],
 };
-pub const EVENTS: ResourceType = ResourceType {
+pub static EVENTS: ResourceType = ResourceType {
     group: "",
     version: "v1",
     plural: "events",
@@ -69,7 +69,7 @@ pub const EVENTS: ResourceType = ResourceType {
     namespaced: true,
     short_names: &["ev"],
 };
-pub const SPARK_APPLICATIONS: ResourceType = ResourceType {
+pub static SPARK_APPLICATIONS: ResourceType = ResourceType {
     group: "sparkoperator.k8s.io",
     version: "v1beta2",
     plural: "sparkapplications",
@@ -78,7 +78,7 @@ pub const SPARK_APPLICATIONS: ResourceType = ResourceType {
     namespaced: true,
     short_names: &["sparkapp"],
 };
-pub const SCHEDULED_SPARK_APPLICATIONS: ResourceType = ResourceType {
+pub static SCHEDULED_SPARK_APPLICATIONS: ResourceType = ResourceType {
     group: "sparkoperator.k8s.io",
     version: "v1beta2",
     plural: "scheduledsparkapplications",

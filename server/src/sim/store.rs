@@ -244,7 +244,7 @@ impl Store {
             WatchFrom::Version(requested) => state
                 .history
                 .iter()
-                .filter(|c| c.rv > requested && std::ptr::eq(c.resource, resource))
+                .filter(|c| c.rv > requested && c.resource == resource)
                 .cloned()
                 .collect(),
         };

@@ -1,0 +1,79 @@
+# sparkboard: `make run` serves the demo, `make test` runs every test. Both install what is
+# missing first, so a fresh machine needs nothing but this repository.
+#
+# Tool versions: this block is the one place they are pinned. (wasm-bindgen-cli must equal the
+# wasm-bindgen crate in Cargo.lock, so it is read from there.) npm writes the npm pins into
+# package.json / package-lock.json from these variables.
+CARGO_LEPTOS_VERSION := 0.3.11
+TAILWIND_VERSION     := 4.3.5
+BINARYEN_VERSION     := 132.0.0
+PLAYWRIGHT_VERSION   := 1.65.1
+# Debian packages: Chromium for the browser tests; kubectl from Debian's kubernetes-client.
+APT_TEST_PACKAGES    := chromium
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO_BIN := $(HOME)/.cargo/bin
+TOOLS := $(CURDIR)/.tools
+export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+# The Debian kubectl the tests drive (a machine may have another kubectl on PATH).
+export KUBECTL := $(TOOLS)/kubernetes-client/usr/bin/kubectl
+export SPARKBOARD_BIN := $(CURDIR)/target/release/sparkboard
+
+LISTEN ?= 127.0.0.1:3000
+
+.PHONY: run test build tools test-tools rust-tests e2e clean-tools
+
+## run: build and serve the demo dashboard at http://$(LISTEN)
+run: build
+	$(SPARKBOARD_BIN) demo --listen $(LISTEN)
+
+## test: unit and integration tests (Rust), then the browser suite (Playwright + Chromium)
+test: build test-tools rust-tests e2e
+
+## build: the release binary with the site embedded
+build: tools
+	cargo leptos build --release
+
+rust-tests: build test-tools
+	cargo test --release --workspace --locked
+
+e2e: build test-tools
+	cd end2end && playwright test
+
+tools: $(CARGO_BIN)/cargo-leptos $(CARGO_BIN)/wasm-bindgen-$(WASM_BINDGEN_VERSION).stamp node_modules/.versions-$(TAILWIND_VERSION)-$(BINARYEN_VERSION)-$(PLAYWRIGHT_VERSION)
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+test-tools: tools $(KUBECTL) /usr/bin/chromium
+
+$(CARGO_BIN)/cargo-leptos:
+	@# cargo-leptos $(CARGO_LEPTOS_VERSION) needs a newer rustc than stable here; nightly builds it.
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	cargo +nightly install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
+
+$(CARGO_BIN)/wasm-bindgen-$(WASM_BINDGEN_VERSION).stamp:
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$'; then \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+	touch $@
+
+node_modules/.versions-$(TAILWIND_VERSION)-$(BINARYEN_VERSION)-$(PLAYWRIGHT_VERSION): package.json
+	npm install --no-audit --no-fund --save-exact --save-dev \
+		@tailwindcss/cli@$(TAILWIND_VERSION) tailwindcss@$(TAILWIND_VERSION) \
+		binaryen@$(BINARYEN_VERSION) @playwright/test@$(PLAYWRIGHT_VERSION)
+	touch $@
+
+$(KUBECTL):
+	@# Debian's kubectl is unpacked into .tools, leaving whatever kubectl the machine has alone.
+	mkdir -p $(TOOLS)/deb && cd $(TOOLS)/deb && \
+		( apt-get download kubernetes-client || (apt-get update -q && apt-get download kubernetes-client) )
+	dpkg -x $(TOOLS)/deb/kubernetes-client_*.deb $(TOOLS)/kubernetes-client
+	touch $@
+
+/usr/bin/chromium:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_TEST_PACKAGES)
+
+clean-tools:
+	rm -rf $(TOOLS) node_modules

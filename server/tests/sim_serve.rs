@@ -1,0 +1,140 @@
+//! `sparkboard serve` against `sparkboard sim`, as separate processes over real HTTP: the
+//! dashboard's jobs converge to what the simulated cluster holds, and stay converged as the
+//! workload changes it.
+
+mod common;
+
+use common::{Process, eventually, get_json, start_sim};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Job id -> state, as the cluster itself says: SparkApplications by their status, plain
+/// spark-submit jobs by their driver pod's phase.
+async fn cluster_jobs(sim: &str) -> BTreeMap<String, String> {
+    let mut jobs = BTreeMap::new();
+    let apps = get_json(&format!("{sim}/apis/sparkoperator.k8s.io/v1beta2/sparkapplications")).await;
+    for app in apps["items"].as_array().expect("items") {
+        let id = format!("{}/{}", app["metadata"]["namespace"].as_str().unwrap(), app["metadata"]["name"].as_str().unwrap());
+        let state = app["status"]["applicationState"]["state"].as_str().unwrap_or("NEW");
+        jobs.insert(id, state.to_string());
+    }
+    let selector = "spark-role=driver,!sparkoperator.k8s.io/app-name";
+    let drivers = get_json(&format!("{sim}/api/v1/pods?labelSelector={selector}")).await;
+    for pod in drivers["items"].as_array().expect("items") {
+        let name = pod["metadata"]["name"].as_str().unwrap();
+        let id = format!("{}/{}", pod["metadata"]["namespace"].as_str().unwrap(), name.trim_end_matches("-driver"));
+        let state = match pod["status"]["phase"].as_str() {
+            Some("Pending") => "SUBMITTED",
+            Some("Running") => "RUNNING",
+            Some("Succeeded") => "COMPLETED",
+            Some("Failed") => "FAILED",
+            _ => "UNKNOWN",
+        };
+        jobs.insert(id, state.to_string());
+    }
+    jobs
+}
+
+async fn dashboard_jobs(dashboard: &str) -> BTreeMap<String, String> {
+    let list = get_json(&format!("{dashboard}/api/v1/jobs")).await;
+    assert_eq!(list["total"].as_u64().unwrap() as usize, list["jobs"].as_array().unwrap().len());
+    list["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (format!("{}/{}", j["namespace"].as_str().unwrap(), j["name"].as_str().unwrap()), j["state"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Waits until the dashboard shows exactly what the cluster holds, in a moment when the cluster
+/// did not change between two reads (the workload keeps changing it).
+async fn converges(sim: &str, dashboard: &str, keep: impl Fn(&str) -> bool) -> BTreeMap<String, String> {
+    eventually("the dashboard converging to the cluster", Duration::from_secs(30), || async {
+        let before: BTreeMap<_, _> = cluster_jobs(sim).await.into_iter().filter(|(id, _)| keep(id)).collect();
+        let shown: BTreeMap<_, _> = dashboard_jobs(dashboard).await.into_iter().filter(|(id, _)| keep(id)).collect();
+        let after: BTreeMap<_, _> = cluster_jobs(sim).await.into_iter().filter(|(id, _)| keep(id)).collect();
+        if before == after && shown == before { Ok(shown) } else { Err(format!("cluster {before:?}\ndashboard {shown:?}")) }
+    })
+    .await
+}
+
+async fn wait_ready(dashboard: &str) {
+    eventually("the dashboard becoming ready", Duration::from_secs(30), || async {
+        match reqwest::get(format!("{dashboard}/readyz")).await {
+            Ok(r) if r.status().is_success() => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_converges_to_the_simulated_cluster_and_follows_it() {
+    let sim = start_sim("converge", &["--speed", "4"]);
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    wait_ready(&dashboard.url).await;
+
+    let first = converges(&sim.process.url, &dashboard.url, |_| true).await;
+    assert!(first.len() >= 15, "expected the demo's ~20 jobs, got {first:?}");
+    assert!(first.values().any(|s| s == "RUNNING"), "no running job in {first:?}");
+    // The workload moves on; the dashboard follows it without a restart.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let later = converges(&sim.process.url, &dashboard.url, |_| true).await;
+    assert_ne!(first, later, "the workload should have changed some job in 5 s at speed 4");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_watches_only_the_namespaces_it_is_given() {
+    let sim = start_sim("namespaces", &[]);
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--namespace", "ml,analytics"]);
+    wait_ready(&dashboard.url).await;
+    let shown = converges(&sim.process.url, &dashboard.url, |id| id.starts_with("ml/") || id.starts_with("analytics/")).await;
+    assert!(!shown.is_empty());
+    let everything = dashboard_jobs(&dashboard.url).await;
+    assert!(everything.keys().all(|id| !id.starts_with("data-eng/")), "{everything:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_spark_application_is_shown_as_unknown_and_the_rest_keeps_working() {
+    let sim = start_sim("malformed", &[]);
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    wait_ready(&dashboard.url).await;
+    let broken = json!({
+        "apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
+        "metadata": {"name": "broken-app", "namespace": "ml"},
+        "spec": "not an object",
+        "status": {"applicationState": {"state": 42}, "sparkApplicationId": ["no"], "terminationTime": "yesterday"}
+    });
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/apis/sparkoperator.k8s.io/v1beta2/namespaces/ml/sparkapplications", sim.process.url))
+        .json(&broken)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let job: Value = eventually("the broken app to appear", Duration::from_secs(15), || async {
+        let response = reqwest::get(format!("{}/api/v1/jobs/ml/broken-app", dashboard.url)).await.map_err(|e| e.to_string())?;
+        if response.status() == 200 { response.json().await.map_err(|e| e.to_string()) } else { Err(response.status().to_string()) }
+    })
+    .await;
+    assert_eq!(job["state"], "UNKNOWN");
+    assert_eq!(job["app_id"], Value::Null);
+    converges(&sim.process.url, &dashboard.url, |id| id != "ml/broken-app").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_job_is_a_404_that_names_it() {
+    let sim = start_sim("unknown-job", &[]);
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    wait_ready(&dashboard.url).await;
+    let response = reqwest::get(format!("{}/api/v1/jobs/ml/nope", dashboard.url)).await.unwrap();
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "no job ml/nope");
+}
