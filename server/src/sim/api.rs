@@ -368,3 +368,140 @@ mod tests {
         assert!(decode_continue("%%%").is_err());
     }
 }
+
+#[cfg(test)]
+mod http_tests {
+    //! The router exercised without a socket.
+    use super::*;
+    use crate::sim::resources::PODS;
+    use http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn store_with_pods() -> Arc<Store> {
+        let store = Arc::new(Store::default());
+        for (name, role) in [("a-driver", "driver"), ("a-exec-1", "executor"), ("a-exec-2", "executor")] {
+            store
+                .create(&PODS, json!({"metadata": {"name": name, "namespace": "ns", "labels": {"spark-role": role}}, "status": {"phase": "Running"}}))
+                .unwrap();
+        }
+        store
+    }
+
+    async fn get(store: &Arc<Store>, uri: &str, accept: &str) -> (StatusCode, Value) {
+        let request = Request::get(uri).header(header::ACCEPT, accept).body(Body::empty()).unwrap();
+        let response = router(store.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    #[tokio::test]
+    async fn lists_select_by_label_and_page_with_continue() {
+        let store = store_with_pods();
+        let (status, list) = get(&store, "/api/v1/namespaces/ns/pods?labelSelector=spark-role%3Dexecutor&limit=1", "application/json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(list["kind"], "PodList");
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+        let token = list["metadata"]["continue"].as_str().unwrap().to_string();
+        let (_, rest) = get(&store, &format!("/api/v1/namespaces/ns/pods?labelSelector=spark-role%3Dexecutor&limit=1&continue={token}"), "application/json").await;
+        assert_eq!(rest["items"][0]["metadata"]["name"], "a-exec-2");
+        assert!(rest["metadata"]["continue"].is_null());
+    }
+
+    #[tokio::test]
+    async fn kubectl_gets_a_table() {
+        let store = store_with_pods();
+        let (_, table) = get(&store, "/api/v1/pods", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json").await;
+        assert_eq!(table["kind"], "Table");
+        assert_eq!(table["rows"].as_array().unwrap().len(), 3);
+        assert_eq!(table["rows"][0]["object"]["metadata"]["namespace"], "ns");
+    }
+
+    #[tokio::test]
+    async fn errors_are_status_objects_with_the_right_codes() {
+        let store = store_with_pods();
+        let cases = [
+            ("/api/v1/pods?labelSelector=a%20in%20b", StatusCode::BAD_REQUEST, "BadRequest"),
+            ("/api/v1/pods?fieldSelector=spec.bogus%3D1", StatusCode::BAD_REQUEST, "BadRequest"),
+            ("/api/v1/pods?limit=many", StatusCode::BAD_REQUEST, "BadRequest"),
+            ("/api/v1/namespaces/ns/pods/missing", StatusCode::NOT_FOUND, "NotFound"),
+            ("/api/v1/widgets", StatusCode::NOT_FOUND, "NotFound"),
+            ("/apis/nope.io/v1", StatusCode::NOT_FOUND, "NotFound"),
+        ];
+        for (uri, code, reason) in cases {
+            let (status, body) = get(&store, uri, "application/json").await;
+            assert_eq!((status, body["kind"].as_str(), body["reason"].as_str()), (code, Some("Status"), Some(reason)), "{uri}: {body}");
+            assert_eq!(body["code"], code.as_u16(), "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_malformed_body_is_a_bad_request_and_a_duplicate_a_conflict() {
+        let store = store_with_pods();
+        let post = |body: &'static str| {
+            Request::post("/api/v1/namespaces/ns/pods").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap()
+        };
+        let response = router(store.clone()).oneshot(post("{not json")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let response = router(store.clone()).oneshot(post(r#"{"metadata": {"name": "a-driver"}}"#)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let response = router(store.clone()).oneshot(post(r#"{"metadata": {}}"#)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    /// Reads watch lines until `n` arrived.
+    async fn watch_lines(store: &Arc<Store>, uri: &str, n: usize) -> Vec<Value> {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        let response = router(store.clone()).oneshot(request).await.unwrap();
+        let mut body = response.into_body();
+        let mut buffer = Vec::new();
+        let mut lines = Vec::new();
+        while lines.len() < n {
+            let frame = tokio::time::timeout(Duration::from_secs(5), body.frame()).await.expect("watch event in time");
+            let Some(Ok(frame)) = frame else { break };
+            buffer.extend_from_slice(frame.data_ref().map(|d| d.as_ref()).unwrap_or_default());
+            while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buffer.drain(..=end).collect();
+                lines.push(serde_json::from_slice(&line).unwrap());
+            }
+        }
+        lines
+    }
+
+    /// Regression: resources compared by address missed every live event after a resume.
+    #[tokio::test]
+    async fn a_watch_from_a_version_gets_history_then_live_changes() {
+        let store = store_with_pods();
+        let rv = store.resource_version();
+        store.update(&PODS, "ns", "a-exec-1", |p| p["status"]["phase"] = json!("Succeeded")).unwrap();
+        let writer = store.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            writer.delete(&PODS, "ns", "a-exec-2").unwrap();
+        });
+        let lines = watch_lines(&store, &format!("/api/v1/namespaces/ns/pods?watch=true&resourceVersion={rv}"), 2).await;
+        assert_eq!(lines[0]["type"], "MODIFIED");
+        assert_eq!(lines[0]["object"]["status"]["phase"], "Succeeded");
+        assert_eq!(lines[1]["type"], "DELETED");
+        assert_eq!(lines[1]["object"]["metadata"]["name"], "a-exec-2");
+    }
+
+    #[tokio::test]
+    async fn a_selector_watch_sees_objects_leave_and_an_old_version_is_gone() {
+        let store = store_with_pods();
+        let rv = store.resource_version();
+        store.update(&PODS, "ns", "a-exec-1", |p| p["metadata"]["labels"]["spark-role"] = json!("other")).unwrap();
+        let lines = watch_lines(&store, &format!("/api/v1/pods?watch=1&labelSelector=spark-role%3Dexecutor&resourceVersion={rv}"), 1).await;
+        assert_eq!((lines[0]["type"].as_str(), lines[0]["object"]["metadata"]["name"].as_str()), (Some("DELETED"), Some("a-exec-1")));
+
+        let small = Arc::new(Store::with_history(1));
+        for name in ["x", "y", "z"] {
+            small.create(&PODS, json!({"metadata": {"name": name, "namespace": "ns"}})).unwrap();
+        }
+        let lines = watch_lines(&small, "/api/v1/pods?watch=true&resourceVersion=1001", 1).await;
+        assert_eq!(lines[0]["type"], "ERROR");
+        assert_eq!(lines[0]["object"]["code"], 410);
+        assert_eq!(lines[0]["object"]["reason"], "Expired");
+    }
+}
