@@ -21,6 +21,9 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 # The Debian kubectl the tests drive (a machine may have another kubectl on PATH).
 export KUBECTL := $(TOOLS)/kubernetes-client/usr/bin/kubectl
 export SPARKBOARD_BIN := $(CURDIR)/target/release/sparkboard
+# cargo-leptos compiles the server with this set; `cargo test` must too, or it recompiles leptos
+# (which reads it at compile time) and overwrites the release binary with a different one.
+export LEPTOS_OUTPUT_NAME := sparkboard
 
 LISTEN ?= 127.0.0.1:3000
 
@@ -35,7 +38,8 @@ test: build test-tools rust-tests e2e
 
 ## build: the release binary with the site embedded
 build: tools
-	cargo leptos build --release
+	@# --precompress also orders the build: site first, then the server that embeds it.
+	cargo leptos build --release --precompress
 
 rust-tests: build test-tools
 	cargo test --release --workspace --locked

@@ -141,6 +141,17 @@ impl Job {
     pub fn id(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
     }
+
+    /// The duration as of `now`: a running job's grows by the second, while `duration_s` is
+    /// only as fresh as the job's last change.
+    pub fn duration_at(&self, now: Timestamp) -> Option<f64> {
+        match (self.state, self.finished_at, self.started_at.or(self.submitted_at)) {
+            (JobState::Running, None, Some(start)) => {
+                Some((now.as_millisecond() - start.as_millisecond()).max(0) as f64 / 1000.0)
+            }
+            _ => self.duration_s,
+        }
+    }
 }
 
 /// The jobs list's order, on the server and in the browser alike: newest submission first, then
@@ -190,6 +201,29 @@ mod tests {
         assert_eq!(JobState::parse("EXPLODED"), JobState::Unknown);
         let unknown: JobState = serde_json::from_str("\"SOMETHING_NEW\"").unwrap();
         assert_eq!(unknown, JobState::Unknown);
+    }
+
+    #[test]
+    fn a_running_job_ages_while_a_finished_one_does_not() {
+        let start: Timestamp = "2026-11-21T05:00:00Z".parse().unwrap();
+        let now: Timestamp = "2026-11-21T05:01:30Z".parse().unwrap();
+        let mut job = Job {
+            namespace: "ns".into(),
+            name: "a".into(),
+            state: JobState::Running,
+            app_id: None,
+            user: None,
+            submitted_at: Some(start),
+            started_at: Some(start),
+            finished_at: None,
+            duration_s: Some(4.0),
+            executors: ExecutorCounts::default(),
+            failure: None,
+            airflow: None,
+        };
+        assert_eq!(job.duration_at(now), Some(90.0));
+        job.state = JobState::Completed;
+        assert_eq!(job.duration_at(now), Some(4.0));
     }
 
     #[test]

@@ -28,3 +28,18 @@ test("a state change in the cluster reaches the open page without a reload", asy
   expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
   expect(navigations).toBe(0);
 });
+
+test("a running job's duration ticks on the open page", async ({ page }) => {
+  const jobs = new JobsPage(page);
+  await jobs.open();
+  await jobs.waitLive();
+  const running = page.locator('tr[data-state="RUNNING"] [data-testid="duration"]');
+  await expect(running.first()).toBeVisible();
+  const before = await running.allTextContents();
+  await expect
+    .poll(async () => {
+      const now = await running.allTextContents();
+      return now.some((text, i) => before[i] !== undefined && text !== before[i]);
+    }, { timeout: 10_000 })
+    .toBe(true);
+});

@@ -29,6 +29,15 @@ pub fn JobsPage() -> impl IntoView {
     // `None` until the first live snapshot: server render and hydration both show `initial`.
     let live: RwSignal<Option<Vec<Job>>> = RwSignal::new(None);
     let status = RwSignal::new(LiveStatus::Connecting);
+    // Running jobs' durations tick with this clock, without a message from the server.
+    let now = RwSignal::new(jiff::Timestamp::now());
+    #[cfg(feature = "hydrate")]
+    {
+        let tick = move || now.set(jiff::Timestamp::now());
+        if let Ok(handle) = set_interval_with_handle(tick, std::time::Duration::from_secs(1)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -51,7 +60,7 @@ pub fn JobsPage() -> impl IntoView {
                         <p class="rounded bg-red-50 p-2 text-red-800">{format!("Could not load jobs: {e}")}</p>
                     })}
                     <StateCounts jobs=Signal::derive(jobs) status=status.into()/>
-                    <JobsTable jobs=Signal::derive(jobs)/>
+                    <JobsTable jobs=Signal::derive(jobs) now=now.into()/>
                 }
             }}
         </Suspense>
@@ -112,7 +121,7 @@ fn StateCounts(jobs: Signal<Vec<Job>>, status: Signal<LiveStatus>) -> impl IntoV
 }
 
 #[component]
-fn JobsTable(jobs: Signal<Vec<Job>>) -> impl IntoView {
+fn JobsTable(jobs: Signal<Vec<Job>>, now: Signal<jiff::Timestamp>) -> impl IntoView {
     view! {
         <div class="overflow-x-auto rounded border border-gray-200 bg-white">
             <table class="min-w-full text-sm" data-testid="jobs">
@@ -129,7 +138,7 @@ fn JobsTable(jobs: Signal<Vec<Job>>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-gray-100">
-                    {move || jobs.get().into_iter().map(|job| view! { <JobRow job/> }).collect_view()}
+                    {move || jobs.get().into_iter().map(|job| view! { <JobRow job now/> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -137,17 +146,26 @@ fn JobsTable(jobs: Signal<Vec<Job>>) -> impl IntoView {
 }
 
 #[component]
-fn JobRow(job: Job) -> impl IntoView {
+fn JobRow(job: Job, now: Signal<jiff::Timestamp>) -> impl IntoView {
     let e = job.executors;
-    let executors = format!("{}/{}", e.running, e.requested);
+    // Running: how many of the requested executors are up. Finished: how many there were.
+    let executors = if job.state.is_terminal() {
+        format!("{} ran", e.completed + e.failed)
+    } else {
+        format!("{}/{}", e.running, e.requested)
+    };
     let executors_title = format!(
         "running {} · requested {} · completed {} · failed {} · OOMKilled {}",
         e.running, e.requested, e.completed, e.failed, e.oom_killed
     );
     let failure = job.failure.as_ref().map(|f| format!("{}: {}", f.reason, f.message));
+    let duration = {
+        let job = job.clone();
+        move || format::duration(job.duration_at(now.get()))
+    };
     view! {
         <tr class="hover:bg-gray-50" data-job=job.id() data-state=job.state.as_str()>
-            <td class="px-3 py-1.5 font-medium">{job.name.clone()}</td>
+            <td class="whitespace-nowrap px-3 py-1.5 font-medium">{job.name.clone()}</td>
             <td class="px-3 py-1.5 text-gray-600">{job.namespace.clone()}</td>
             <td class="px-3 py-1.5">
                 <span class=format!("rounded px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {}", format::state_badge_class(job.state))
@@ -156,8 +174,8 @@ fn JobRow(job: Job) -> impl IntoView {
                 </span>
             </td>
             <td class="px-3 py-1.5 text-gray-600">{job.user.clone().unwrap_or_default()}</td>
-            <td class="px-3 py-1.5 font-mono text-xs text-gray-600">{format::timestamp(job.submitted_at)}</td>
-            <td class="px-3 py-1.5 text-right font-mono text-xs">{format::duration(job.duration_s)}</td>
+            <td class="whitespace-nowrap px-3 py-1.5 font-mono text-xs text-gray-600">{format::timestamp(job.submitted_at)}</td>
+            <td class="whitespace-nowrap px-3 py-1.5 text-right font-mono text-xs" data-testid="duration">{duration}</td>
             <td class="px-3 py-1.5 text-right font-mono text-xs" title=executors_title>
                 {executors}
                 {(e.oom_killed > 0).then(|| view! {

@@ -20,6 +20,9 @@ pub struct AppSummary {
     pub submitted_at: Option<Timestamp>,
     pub terminated_at: Option<Timestamp>,
     pub requested_executors: Option<u32>,
+    /// `status.executorState`: executor pod name -> the operator's state for it. Outlives the
+    /// executor pods, which Spark deletes.
+    pub executor_states: Vec<(String, String)>,
     pub labels: LabelsOfInterest,
 }
 
@@ -58,6 +61,12 @@ impl AppSummary {
             submitted_at: time(&status["lastSubmissionAttemptTime"]),
             terminated_at: time(&status["terminationTime"]),
             requested_executors: requested.and_then(|n| u32::try_from(n).ok()),
+            executor_states: status["executorState"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(pod, state)| Some((pod.clone(), state.as_str()?.to_string())))
+                .collect(),
             labels: LabelsOfInterest(
                 KEPT_LABELS.iter().filter_map(|k| labels?.get(*k).map(|v| (k.to_string(), v.clone()))).collect(),
             ),

@@ -52,16 +52,35 @@ fn state_from_driver(driver: &PodSummary) -> JobState {
     }
 }
 
+/// Executor counts over every executor the job had: its pods (deleted ones included) and, for
+/// executors whose pods were never seen, the operator's `executorState`.
 fn executor_counts(app: Option<&AppSummary>, pods: &[&PodSummary]) -> ExecutorCounts {
-    let executors = || pods.iter().filter(|p| p.role == Role::Executor);
-    let count = |f: &dyn Fn(&PodSummary) -> bool| executors().filter(|p| f(p)).count() as u32;
-    ExecutorCounts {
-        requested: app.and_then(|a| a.requested_executors).unwrap_or_else(|| executors().count() as u32),
-        running: count(&|p| p.phase == Phase::Running),
-        completed: count(&|p| p.phase == Phase::Succeeded),
-        failed: count(&|p| p.phase == Phase::Failed),
-        oom_killed: count(&|p| p.oom_killed()),
+    let mut counts = ExecutorCounts::default();
+    let mut seen = 0;
+    for pod in pods.iter().filter(|p| p.role == Role::Executor) {
+        seen += 1;
+        match (pod.phase, pod.deleted) {
+            (Phase::Failed, _) => counts.failed += 1,
+            (Phase::Succeeded, _) | (_, true) => counts.completed += 1,
+            (Phase::Running, false) => counts.running += 1,
+            _ => {}
+        }
+        if pod.oom_killed() {
+            counts.oom_killed += 1;
+        }
     }
+    let known = |name: &str| pods.iter().any(|p| p.name == name);
+    for (_, state) in app.into_iter().flat_map(|a| &a.executor_states).filter(|(name, _)| !known(name)) {
+        seen += 1;
+        match state.as_str() {
+            "RUNNING" => counts.running += 1,
+            "COMPLETED" => counts.completed += 1,
+            "FAILED" => counts.failed += 1,
+            _ => {}
+        }
+    }
+    counts.requested = app.and_then(|a| a.requested_executors).unwrap_or(seen);
+    counts
 }
 
 /// The failure in plain words, for a job that failed.
@@ -122,6 +141,7 @@ mod tests {
             exit_code: exit,
             reason: reason.map(String::from),
             labels: LabelsOfInterest(vec![("user".into(), "bob".into())]),
+            deleted: false,
         }
     }
 
@@ -156,6 +176,28 @@ mod tests {
         assert_eq!(job.executors.oom_killed, 1);
         assert_eq!(job.executors.failed, 1);
         assert!(job.failure.is_none());
+    }
+
+    #[test]
+    fn released_executors_still_count() {
+        let driver = pod(Role::Driver, Phase::Succeeded, Some(0), None);
+        let mut released = pod(Role::Executor, Phase::Running, None, None);
+        released.deleted = true;
+        let mut app = AppSummary::from_object(
+            &serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "etl", "namespace": "ns"},
+                "spec": {"executor": {"instances": 3}},
+                "status": {"applicationState": {"state": "COMPLETED"},
+                           "executorState": {"Executor-Running": "RUNNING", "gone-1": "COMPLETED", "gone-2": "FAILED"}}
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        let job = derive(&key(), Some(&app), &[&driver, &released], t("2026-11-21T06:00:00Z"));
+        assert_eq!(job.executors, ExecutorCounts { requested: 3, running: 0, completed: 2, failed: 1, oom_killed: 0 });
+        app.requested_executors = None;
+        let without_spec = derive(&key(), Some(&app), &[&driver, &released], t("2026-11-21T06:00:00Z"));
+        assert_eq!(without_spec.executors.requested, 3);
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod job;
 pub mod pod;
 
 use self::app::AppSummary;
-use self::pod::{JobKey, PodSummary};
+use self::pod::{JobKey, PodSummary, Role};
 use ::app::api::{Job, JobChange, sort_newest_first};
 use jiff::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -99,10 +99,23 @@ impl JobModel {
         self.recompute(&mut inner, key);
     }
 
+    /// A pod is gone. An executor is kept, marked deleted, while its job lives: Spark deletes
+    /// executors it releases, and the job's counts must still include them.
     pub fn delete_pod(&self, namespace: &str, name: &str) {
         let mut inner = self.write();
-        if let Some(old) = inner.pods.remove(&(namespace.to_string(), name.to_string())) {
-            self.unlink_pod(&mut inner, &old);
+        let id = (namespace.to_string(), name.to_string());
+        match inner.pods.get_mut(&id) {
+            Some(pod) if pod.role == Role::Executor => {
+                pod.deleted = true;
+                let key = pod.job.clone();
+                self.recompute(&mut inner, key);
+            }
+            Some(_) => {
+                if let Some(old) = inner.pods.remove(&id) {
+                    self.unlink_pod(&mut inner, &old);
+                }
+            }
+            None => {}
         }
     }
 
@@ -135,8 +148,9 @@ impl JobModel {
         let gone: Vec<(String, String)> = self
             .read()
             .pods
-            .keys()
-            .filter(|(ns, _)| namespace.is_none_or(|n| ns == n))
+            .iter()
+            .filter(|((ns, _), pod)| namespace.is_none_or(|n| ns == n) && !pod.deleted)
+            .map(|(id, _)| id)
             .filter(|id| !fresh.contains(*id))
             .cloned()
             .collect();
@@ -171,7 +185,14 @@ impl JobModel {
             .filter_map(|name| inner.pods.get(&(key.namespace.clone(), name.clone())))
             .collect();
         let app = inner.apps.get(&key);
-        let derived = (app.is_some() || !pods.is_empty()).then(|| job::derive(&key, app, &pods, Timestamp::now()));
+        let alive = app.is_some() || pods.iter().any(|p| !p.deleted);
+        let derived = alive.then(|| job::derive(&key, app, &pods, Timestamp::now()));
+        if !alive {
+            // The job is gone: so are the executors kept for its counts.
+            for name in inner.pods_by_job.remove(&key).into_iter().flatten() {
+                inner.pods.remove(&(key.namespace.clone(), name));
+            }
+        }
         let change = match derived {
             Some(job) if inner.jobs.get(&key) != Some(&job) => {
                 inner.jobs.insert(key, job.clone());

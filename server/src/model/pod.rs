@@ -63,6 +63,9 @@ pub struct PodSummary {
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
     pub labels: LabelsOfInterest,
+    /// Deleted from the cluster while its job lives on: Spark deletes executor pods as it
+    /// releases them, but the job's executor counts must still include them.
+    pub deleted: bool,
 }
 
 /// The few pod labels the job model reads (user, Airflow), kept instead of the whole map.
@@ -135,6 +138,7 @@ impl PodSummary {
             labels: LabelsOfInterest(
                 KEPT_LABELS.iter().filter_map(|k| labels.get(*k).map(|v| (k.to_string(), v.clone()))).collect(),
             ),
+            deleted: false,
         })
     }
 

@@ -68,7 +68,7 @@ fn static_file(path: &str, headers: &HeaderMap) -> Option<Response> {
     if path.is_empty() || path.ends_with(".br") || path.ends_with(".gz") {
         return None;
     }
-    let file = Site::get(path)?;
+    let file = Site::get(path).or_else(|| Site::get(&legacy_wasm_name(path)?))?;
     let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Some(StatusCode::NOT_MODIFIED.into_response());
@@ -98,6 +98,13 @@ fn static_file(path: &str, headers: &HeaderMap) -> Option<Response> {
         headers.insert(header::ETAG, etag);
     }
     Some(response)
+}
+
+/// cargo-leptos names the bundle `{output}.wasm`, but the leptos crate's hydration script asks
+/// for `{output}_bg.wasm` when it was compiled without cargo-leptos's `LEPTOS_OUTPUT_NAME` (a
+/// plain `cargo test`, say). Answering both keeps the binary right whoever compiled it.
+fn legacy_wasm_name(path: &str) -> Option<String> {
+    path.strip_suffix("_bg.wasm").map(|stem| format!("{stem}.wasm"))
 }
 
 fn hex(bytes: &[u8]) -> String {
