@@ -8,6 +8,7 @@ const binary = process.env.SPARKBOARD_BIN ?? "../target/release/sparkboard";
 
 export default defineConfig({
   testDir: "./tests",
+  outputDir: "./test-results",
   timeout: 60_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
