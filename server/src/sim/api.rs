@@ -6,6 +6,10 @@
 //! the path segments), rather than as dozens of routes, so every resource gets every verb.
 
 use super::discovery;
+use super::logs::LogStore;
+use super::pod_log;
+use super::resources::PODS;
+use super::workload::SimClock;
 use super::resources::{self, ResourceType};
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::ApiError;
@@ -31,8 +35,17 @@ const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 
-/// The API router over a store.
-pub fn router(store: Arc<Store>) -> Router {
+/// What the API serves: the objects, the containers' logs, and the simulated clock (for
+/// `sinceSeconds`).
+#[derive(Clone)]
+pub struct SimState {
+    pub store: Arc<Store>,
+    pub logs: Arc<LogStore>,
+    pub clock: SimClock,
+}
+
+/// The API router.
+pub fn router(state: SimState) -> Router {
     Router::new()
         .route("/version", get(|| async { Json(discovery::version()) }))
         .route("/healthz", get(|| async { "ok" }))
@@ -43,7 +56,7 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/api/{*rest}", axum::routing::any(handle))
         .route("/apis/{*rest}", axum::routing::any(handle))
         .fallback(|| async { ApiError::NoSuchResource })
-        .with_state(store)
+        .with_state(state)
 }
 
 /// What a resource path names.
@@ -85,7 +98,7 @@ fn resolve(path: &str) -> Result<Target<'_>, ApiError> {
 }
 
 async fn handle(
-    State(store): State<Arc<Store>>,
+    State(SimState { store, logs, clock }): State<SimState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -109,6 +122,9 @@ async fn handle(
         }
         (Target::Object { resource, namespace, name, subresource: None }, Method::DELETE) => {
             Ok(Json(store.delete(resource, namespace, name)?).into_response())
+        }
+        (Target::Object { resource, namespace, name, subresource: Some("log") }, Method::GET) if resource == &PODS => {
+            pod_log::serve(&store, &logs, namespace, name, &query, clock.now())
         }
         (Target::Object { subresource: Some(_), .. }, _) => Err(ApiError::NoSuchResource),
         _ => Err(ApiError::MethodNotAllowed),
@@ -373,10 +389,13 @@ mod tests {
 mod http_tests {
     //! The router exercised without a socket.
     use super::*;
-    use crate::sim::resources::PODS;
     use http::Request;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
+
+    fn router(store: Arc<Store>) -> Router {
+        super::router(SimState { store, logs: Arc::new(LogStore::default()), clock: SimClock::new(1.0) })
+    }
 
     fn store_with_pods() -> Arc<Store> {
         let store = Arc::new(Store::default());

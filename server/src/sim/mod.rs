@@ -14,19 +14,26 @@
 pub mod api;
 pub mod discovery;
 pub mod kubeconfig;
+pub mod logs;
 pub mod objects;
+pub mod pod_log;
 pub mod resources;
 mod rng;
+pub mod scenario;
 pub mod selector;
+mod spark_logs;
 pub mod status;
 pub mod store;
 pub mod table;
 pub mod workload;
 
+pub use api::SimState;
+use logs::LogStore;
 use std::sync::Arc;
 use std::time::Duration;
-use store::Store;
-use workload::{Scenario, SimClock, Workload};
+use store::{ChangeType, Store, WatchFrom};
+use scenario::Scenario;
+use workload::{SimClock, Workload};
 
 /// How the simulated cluster plays.
 #[derive(Clone, Debug)]
@@ -39,27 +46,47 @@ pub struct SimOptions {
 
 /// A running simulated cluster.
 pub struct Sim {
-    pub store: Arc<Store>,
-    engine: tokio::task::JoinHandle<()>,
+    pub state: SimState,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Sim {
     /// Fills the store with the demo scenario and starts the workload engine (needs a runtime).
     pub fn start(options: &SimOptions) -> Sim {
-        let store = Arc::new(Store::default());
-        let workload = Workload::new(store.clone(), Scenario::demo(options.seed), options.seed, SimClock::new(options.speed));
+        let state = SimState { store: Arc::new(Store::default()), logs: Arc::new(LogStore::default()), clock: SimClock::new(options.speed) };
+        let workload = Workload::new(state.clone(), Scenario::demo(options.seed), options.seed);
         let engine = tokio::spawn(workload.run(Duration::from_millis(100)));
-        Sim { store, engine }
+        let janitor = tokio::spawn(drop_logs_of_deleted_pods(state.clone()));
+        Sim { state, tasks: vec![engine, janitor] }
     }
 
     /// The Kubernetes API, as an axum router.
     pub fn router(&self) -> axum::Router {
-        api::router(self.store.clone())
+        api::router(self.state.clone())
     }
 }
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        self.engine.abort();
+        self.tasks.iter().for_each(|t| t.abort());
+    }
+}
+
+/// Logs go with their pod, as on a node: whoever deleted it (the workload, a cascade, kubectl).
+async fn drop_logs_of_deleted_pods(state: SimState) {
+    loop {
+        let Ok(mut start) = state.store.watch(&resources::PODS, WatchFrom::Version(state.store.resource_version())) else { return };
+        loop {
+            match start.live.recv().await {
+                Ok(change) if change.resource == &resources::PODS && change.change == ChangeType::Deleted => {
+                    let meta = &change.object["metadata"];
+                    state.logs.remove_pod(meta["namespace"].as_str().unwrap_or_default(), meta["name"].as_str().unwrap_or_default());
+                }
+                Ok(_) => {}
+                // Fell behind: a few logs of deleted pods may linger until the next pass; resubscribe.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
     }
 }

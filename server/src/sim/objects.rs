@@ -2,6 +2,7 @@
 //! spark-operator, Spark's Kubernetes backend and the kubelet produce on a real cluster
 //! (`research/anchors-jobs.md` §2 and §3).
 
+use super::scenario::NodeSpec;
 use super::store::rfc3339;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -18,7 +19,8 @@ pub fn namespace(name: &str, created: Timestamp) -> Value {
 }
 
 /// A worker node, labelled as Karpenter and EKS label them.
-pub fn node(name: &str, instance_type: &str, zone: &str, spot: bool, created: Timestamp) -> Value {
+pub fn node(spec: &NodeSpec, created: Timestamp) -> Value {
+    let (name, instance_type, zone, spot) = (spec.name.as_str(), spec.instance_type.as_str(), spec.zone.as_str(), spec.spot);
     let capacity = if spot { "spot" } else { "on-demand" };
     json!({
         "metadata": {
@@ -108,10 +110,7 @@ pub fn pod(spec: &PodSpec<'_>, created: Timestamp) -> Value {
     let container = if spec.driver { "spark-kubernetes-driver" } else { "spark-kubernetes-executor" };
     let mut metadata = json!({"name": spec.name, "namespace": spec.namespace, "labels": spec.labels, "creationTimestamp": rfc3339(created)});
     if let Some(owner) = &spec.owner {
-        metadata["ownerReferences"] = json!([{
-            "apiVersion": owner.api_version, "kind": owner.kind, "name": owner.name, "uid": owner.uid,
-            "controller": true, "blockOwnerDeletion": true
-        }]);
+        metadata["ownerReferences"] = json!([owner_reference(owner)]);
     }
     let mut pod = json!({
         "metadata": metadata,
@@ -182,4 +181,124 @@ pub fn set_terminated(pod: &mut Value, exit_code: i32, reason: &str, at: Timesta
             condition["reason"] = json!("PodCompleted");
         }
     }
+}
+
+/// What a Kubernetes event is about.
+pub struct Involved<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub uid: &'a str,
+}
+
+/// A core/v1 Event, as the scheduler, the kubelet, Karpenter and spark-operator write them.
+pub struct EventSpec<'a> {
+    pub name: &'a str,
+    pub involved: Involved<'a>,
+    pub reason: &'a str,
+    pub message: &'a str,
+    pub warning: bool,
+    pub component: &'a str,
+}
+
+pub fn event(spec: &EventSpec<'_>, at: Timestamp) -> Value {
+    let namespace = if spec.involved.namespace.is_empty() { "default" } else { spec.involved.namespace };
+    json!({
+        "metadata": {"name": spec.name, "namespace": namespace, "creationTimestamp": rfc3339(at)},
+        "involvedObject": {
+            "apiVersion": spec.involved.api_version, "kind": spec.involved.kind,
+            "namespace": spec.involved.namespace, "name": spec.involved.name, "uid": spec.involved.uid
+        },
+        "reason": spec.reason,
+        "message": spec.message,
+        "type": if spec.warning { "Warning" } else { "Normal" },
+        "count": 1,
+        "firstTimestamp": rfc3339(at),
+        "lastTimestamp": rfc3339(at),
+        "source": {"component": spec.component},
+        "reportingComponent": spec.component,
+        "reportingInstance": ""
+    })
+}
+
+/// spark-operator's `<app>-ui-svc`, owned by the app.
+pub fn ui_service(namespace: &str, app: &str, app_id: &str, owner: &Owner<'_>, at: Timestamp) -> Value {
+    json!({
+        "metadata": {
+            "name": format!("{app}-ui-svc"), "namespace": namespace, "creationTimestamp": rfc3339(at),
+            "labels": {"sparkoperator.k8s.io/app-name": app, "sparkoperator.k8s.io/created-by-spark-operator": "true"},
+            "ownerReferences": [owner_reference(owner)]
+        },
+        "spec": {
+            "type": "ClusterIP", "clusterIP": "172.20.14.7",
+            "selector": {"spark-app-selector": app_id, "spark-role": "driver"},
+            "ports": [{"name": "spark-driver-ui-port", "port": 4040, "protocol": "TCP", "targetPort": 4040}]
+        },
+        "status": {"loadBalancer": {}}
+    })
+}
+
+/// Spark's headless `<prefix>-driver-svc`, owned by the driver pod.
+pub fn driver_service(namespace: &str, prefix: &str, app_id: &str, owner: &Owner<'_>, at: Timestamp) -> Value {
+    json!({
+        "metadata": {
+            "name": format!("{prefix}-driver-svc"), "namespace": namespace, "creationTimestamp": rfc3339(at),
+            "labels": {"spark-app-selector": app_id},
+            "ownerReferences": [owner_reference(owner)]
+        },
+        "spec": {
+            "type": "ClusterIP", "clusterIP": "None",
+            "selector": {"spark-app-selector": app_id, "spark-role": "driver"},
+            "ports": [
+                {"name": "driver-rpc-port", "port": 7078, "protocol": "TCP", "targetPort": 7078},
+                {"name": "blockmanager", "port": 7079, "protocol": "TCP", "targetPort": 7079},
+                {"name": "spark-ui", "port": 4040, "protocol": "TCP", "targetPort": 4040}
+            ]
+        },
+        "status": {"loadBalancer": {}}
+    })
+}
+
+fn owner_reference(owner: &Owner<'_>) -> Value {
+    json!({"apiVersion": owner.api_version, "kind": owner.kind, "name": owner.name, "uid": owner.uid, "controller": true, "blockOwnerDeletion": true})
+}
+
+/// spark-operator's controller pod (a Deployment's pod), restarted once.
+pub fn operator_pod(name: &str, node: &str, ip: &str, booted: Timestamp, restarted: Timestamp) -> Value {
+    json!({
+        "metadata": {
+            "name": name, "namespace": "spark-operator", "creationTimestamp": rfc3339(booted),
+            "labels": {"app.kubernetes.io/name": "spark-operator", "app.kubernetes.io/component": "controller", "pod-template-hash": "7d9c5b6f4"}
+        },
+        "spec": {"containers": [{"name": "spark-operator-controller", "image": "ghcr.io/kubeflow/spark-operator/controller:2.3.0"}], "nodeName": node, "serviceAccountName": "spark-operator-controller"},
+        "status": {
+            "phase": "Running", "podIP": ip, "startTime": rfc3339(booted),
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": rfc3339(restarted)}],
+            "containerStatuses": [{
+                "name": "spark-operator-controller", "image": "ghcr.io/kubeflow/spark-operator/controller:2.3.0", "imageID": "",
+                "ready": true, "started": true, "restartCount": 1,
+                "state": {"running": {"startedAt": rfc3339(restarted)}},
+                "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": rfc3339(booted), "finishedAt": rfc3339(restarted)}}
+            }]
+        }
+    })
+}
+
+/// A ScheduledSparkApplication that launches the runs of one template.
+pub fn scheduled_application(namespace: &str, name: &str, schedule: &str, at: Timestamp) -> Value {
+    json!({
+        "metadata": {"name": name, "namespace": namespace, "creationTimestamp": rfc3339(at), "generation": 1},
+        "spec": {"schedule": schedule, "concurrencyPolicy": "Forbid", "successfulRunHistoryLimit": 3, "failedRunHistoryLimit": 3,
+                 "template": {"type": "Python", "mode": "cluster", "image": "spark:4.0.1-python3", "sparkVersion": "4.0.1"}},
+        "status": {"scheduleState": "Scheduled", "pastSuccessfulRunNames": [], "pastFailedRunNames": []}
+    })
+}
+
+/// The terminated state of a pod on a node that went away.
+pub fn set_node_lost(pod: &mut Value, at: Timestamp) {
+    set_terminated(pod, 143, "Error", at);
+    pod["status"]["phase"] = json!("Failed");
+    pod["status"]["reason"] = json!("NodeShutdown");
+    pod["status"]["message"] = json!("Pod was terminated in response to imminent node shutdown.");
 }

@@ -97,7 +97,10 @@ pub struct Store {
 struct State {
     rv: u64,
     next_uid: u64,
-    objects: HashMap<&'static str, BTreeMap<ObjectKey, Object>>,
+    /// Objects by `(group, plural)`.
+    objects: HashMap<(&'static str, &'static str), BTreeMap<ObjectKey, Object>>,
+    /// Owner uid -> the objects whose ownerReferences name it, for the delete cascade.
+    owned: HashMap<String, Vec<(&'static ResourceType, ObjectKey)>>,
     history: VecDeque<Arc<Change>>,
     history_limit: usize,
     /// Changes up to and including this version are no longer in `history`.
@@ -118,6 +121,7 @@ impl Store {
                 rv: 1000,
                 next_uid: 1,
                 objects: HashMap::new(),
+                owned: HashMap::new(),
                 history: VecDeque::new(),
                 history_limit: history_limit.max(1),
                 compacted: 1000,
@@ -254,7 +258,7 @@ impl Store {
 
 impl State {
     fn bucket(&mut self, resource: &'static ResourceType) -> &mut BTreeMap<ObjectKey, Object> {
-        self.objects.entry(resource.plural).or_default()
+        self.objects.entry((resource.group, resource.plural)).or_default()
     }
 
     fn commit(
@@ -270,6 +274,7 @@ impl State {
         let rv = self.rv;
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
         let object = Arc::new(object);
+        self.index_owners(resource, &key, change, &object, previous.as_deref());
         match change {
             ChangeType::Deleted => self.bucket(resource).remove(&key),
             _ => self.bucket(resource).insert(key, object.clone()),
@@ -301,21 +306,45 @@ impl State {
         Ok(self.commit(fanout, resource, key, ChangeType::Deleted, last, None))
     }
 
-    /// Objects whose ownerReferences name `owner_uid`.
-    fn dependents_of(&self, owner_uid: &Value) -> Vec<(&'static ResourceType, ObjectKey)> {
-        let mut out = Vec::new();
-        for resource in super::resources::ALL {
-            let Some(bucket) = self.objects.get(resource.plural) else { continue };
-            for (key, object) in bucket {
-                let owned = object["metadata"]["ownerReferences"]
-                    .as_array()
-                    .is_some_and(|refs| refs.iter().any(|r| &r["uid"] == owner_uid));
-                if owned {
-                    out.push((*resource, key.clone()));
+    /// Objects whose ownerReferences name `owner_uid` (taken out of the index: they are
+    /// about to be deleted).
+    fn dependents_of(&mut self, owner_uid: &Value) -> Vec<(&'static ResourceType, ObjectKey)> {
+        owner_uid.as_str().and_then(|uid| self.owned.remove(uid)).unwrap_or_default()
+    }
+
+    /// Keeps the owner index in step with one committed change.
+    fn index_owners(&mut self, resource: &'static ResourceType, key: &ObjectKey, change: ChangeType, object: &Value, previous: Option<&Value>) {
+        let owners = |o: &Value| -> Vec<String> {
+            o["metadata"]["ownerReferences"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["uid"].as_str().map(str::to_string))
+                .collect()
+        };
+        let unlink = |state: &mut State, uid: String| {
+            if let Some(list) = state.owned.get_mut(&uid) {
+                list.retain(|(r, k)| !(*r == resource && k == key));
+                if list.is_empty() {
+                    state.owned.remove(&uid);
+                }
+            }
+        };
+        for uid in previous.map(owners).unwrap_or_default() {
+            unlink(self, uid);
+        }
+        match change {
+            ChangeType::Deleted => {
+                for uid in owners(object) {
+                    unlink(self, uid);
+                }
+            }
+            _ => {
+                for uid in owners(object) {
+                    self.owned.entry(uid).or_default().push((resource, key.clone()));
                 }
             }
         }
-        out
     }
 }
 

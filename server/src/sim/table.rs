@@ -30,6 +30,25 @@ pub fn table(resource: &ResourceType, objects: &[Object], resource_version: u64,
             column("Finish", "string", 0),
             column("Age", "date", 0),
         ],
+        "events" => vec![
+            column("Last Seen", "string", 0),
+            column("Type", "string", 0),
+            column("Reason", "string", 0),
+            column("Object", "string", 0),
+            column("Message", "string", 0),
+            column("Count", "integer", 1),
+            column("Name", "string", 1),
+        ],
+        "nodes" => vec![column("Name", "string", 0), column("Status", "string", 0), column("Roles", "string", 0), column("Age", "string", 0), column("Version", "string", 0)],
+        "services" => vec![
+            column("Name", "string", 0),
+            column("Type", "string", 0),
+            column("Cluster-IP", "string", 0),
+            column("External-IP", "string", 0),
+            column("Port(s)", "string", 0),
+            column("Age", "string", 0),
+        ],
+        "namespaces" => vec![column("Name", "string", 0), column("Status", "string", 0), column("Age", "string", 0)],
         _ => vec![column("Name", "string", 0), column("Age", "string", 0)],
     };
     let rows: Vec<Value> = objects
@@ -38,6 +57,10 @@ pub fn table(resource: &ResourceType, objects: &[Object], resource_version: u64,
             let cells = match resource.plural {
                 "pods" => pod_cells(object, now),
                 "sparkapplications" => spark_app_cells(object, now),
+                "events" => event_cells(object, now),
+                "nodes" => vec![object["metadata"]["name"].clone(), json!("Ready"), json!("<none>"), json!(age(object, now)), json!("v1.33.0-eks")],
+                "services" => service_cells(object, now),
+                "namespaces" => vec![object["metadata"]["name"].clone(), object["status"]["phase"].clone(), json!(age(object, now))],
                 _ => vec![object["metadata"]["name"].clone(), json!(age(object, now))],
             };
             let meta = &object["metadata"];
@@ -104,9 +127,44 @@ fn spark_app_cells(app: &Value, now: Timestamp) -> Vec<Value> {
     ]
 }
 
+fn event_cells(event: &Value, now: Timestamp) -> Vec<Value> {
+    let involved = &event["involvedObject"];
+    let last_seen = since(&event["lastTimestamp"], now);
+    vec![
+        json!(last_seen),
+        event["type"].clone(),
+        event["reason"].clone(),
+        json!(format!("{}/{}", involved["kind"].as_str().unwrap_or_default().to_lowercase(), involved["name"].as_str().unwrap_or_default())),
+        event["message"].clone(),
+        event["count"].clone(),
+        event["metadata"]["name"].clone(),
+    ]
+}
+
+fn service_cells(service: &Value, now: Timestamp) -> Vec<Value> {
+    let ports: Vec<String> = service["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP")))
+        .collect();
+    vec![
+        service["metadata"]["name"].clone(),
+        service["spec"]["type"].clone(),
+        service["spec"]["clusterIP"].clone(),
+        json!("<none>"),
+        json!(ports.join(",")),
+        json!(age(service, now)),
+    ]
+}
+
 fn age(object: &Value, now: Timestamp) -> String {
-    object["metadata"]["creationTimestamp"]
-        .as_str()
+    since(&object["metadata"]["creationTimestamp"], now)
+}
+
+/// How long ago a timestamp field was, as kubectl prints it.
+fn since(time: &Value, now: Timestamp) -> String {
+    time.as_str()
         .and_then(|t| t.parse::<Timestamp>().ok())
         .map(|created| human_duration((now.as_second() - created.as_second()).max(0)))
         .unwrap_or_else(|| "<unknown>".to_string())

@@ -1,117 +1,38 @@
 //! The workload engine: plays Spark jobs on the simulated cluster in (scaled) real time.
 //!
-//! Each job template runs again and again. A run is a plan of timed steps (submit, driver
-//! pending, running, executors, an OOM kill, the end, executor clean-up) applied to the store as
-//! the simulated clock passes them. At start-up the first run of every template is placed in
-//! the past, so the cluster shows every state at once; steps already due are applied with their
-//! own timestamps, as if the cluster had been running all along.
+//! Each template of the [`Scenario`] runs again and again. A run is a plan of timed steps
+//! (submit, driver pending, running, executors, an OOM kill, a lost node, the end, clean-up)
+//! applied to the store as the simulated clock passes them; between steps, running containers
+//! write their logs and stuck pods collect FailedScheduling events. At start-up the first run of
+//! every template is placed in the past, so the cluster shows every state at once, and what
+//! was due is applied with its own timestamps, as if the cluster had been running all along.
 
-use super::objects::{self, AppSpec, OPERATOR_APP_NAME, Owner, PodSpec, SPARK_APP_SELECTOR, SPARK_EXEC_ID, SPARK_ROLE, Size};
-use super::resources::{NAMESPACES, NODES, PODS, SPARK_APPLICATIONS};
+use super::SimState;
+use super::objects::{self, AppSpec, EventSpec, Involved, OPERATOR_APP_NAME, Owner, PodSpec, SPARK_APP_SELECTOR, SPARK_EXEC_ID, SPARK_ROLE, Size};
+use super::resources::{EVENTS, NAMESPACES, NODES, PODS, SCHEDULED_SPARK_APPLICATIONS, SERVICES, SPARK_APPLICATIONS};
 use super::rng::Rng;
-use super::store::{Store, rfc3339};
+use super::scenario::{Launcher, NodeSpec, Outcome, Scenario, Template};
+use super::spark_logs as text;
+use super::store::rfc3339;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-/// Driver size of every demo job: 1 core, 2 GiB heap, Spark's default 384 MiB overhead.
+/// Driver size of every job: 1 core, 2 GiB heap, Spark's default 384 MiB overhead.
 const DRIVER_SIZE: Size = Size { cores: 1, memory_mib: 2048, overhead_mib: 384 };
-
-/// How a run ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Complete,
-    DriverError,
-    DriverOom,
-    /// One executor is OOMKilled half-way, replaced, and the job still completes.
-    ExecutorOom,
-    SubmissionFailed,
-    /// The driver never fits on a node; the app stays SUBMITTED.
-    Unschedulable,
-}
-
-/// Who submits the job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Launcher {
-    /// A SparkApplication handled by spark-operator.
-    Operator,
-    /// Plain spark-submit: a driver pod, no SparkApplication.
-    SparkSubmit,
-}
-
-/// A job that runs again and again.
-#[derive(Clone, Debug)]
-pub struct Template {
-    pub namespace: String,
-    pub name: String,
-    pub user: String,
-    pub launcher: Launcher,
-    pub outcome: Outcome,
-    pub executors: u32,
-    pub executor: Size,
-    /// Seconds from submission to the end of the job.
-    pub run_seconds: f64,
-    /// Seconds the finished run stays before the next run replaces it.
-    pub linger_seconds: f64,
-    pub python: bool,
-    pub airflow: Option<(String, String)>,
-}
-
-/// What the engine plays.
-#[derive(Clone, Debug)]
-pub struct Scenario {
-    pub namespaces: Vec<String>,
-    pub nodes: Vec<(String, String, String, bool)>,
-    pub templates: Vec<Template>,
-}
-
-impl Scenario {
-    /// The built-in demo: 20 jobs over 3 namespaces, every outcome, both launchers.
-    pub fn demo(seed: u64) -> Scenario {
-        const NAMES: [&str; 20] = [
-            "daily-sales-agg", "clickstream-sessionize", "feature-build", "churn-model-train", "ads-attribution",
-            "inventory-snapshot", "fraud-score", "recsys-embeddings", "billing-rollup", "events-compaction",
-            "geo-enrich", "ab-test-metrics", "search-index-build", "user-segments", "payments-reconcile",
-            "log-dedup", "marketing-mix", "forecast-demand", "orders-etl", "spark-pi",
-        ];
-        const OUTCOMES: [Outcome; 10] = [
-            Outcome::Complete, Outcome::Complete, Outcome::DriverError, Outcome::ExecutorOom, Outcome::Complete,
-            Outcome::SubmissionFailed, Outcome::Complete, Outcome::Unschedulable, Outcome::DriverOom, Outcome::Complete,
-        ];
-        let namespaces = ["data-eng", "ml", "analytics"];
-        let users = ["alice", "bob", "carol", "dave", "erin"];
-        let mut rng = Rng::new(seed);
-        let templates = NAMES
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let namespace = namespaces[i % namespaces.len()];
-                let outcome = OUTCOMES[i % OUTCOMES.len()];
-                Template {
-                    namespace: namespace.to_string(),
-                    name: name.to_string(),
-                    user: users[rng.below(users.len())].to_string(),
-                    launcher: if i % 5 == 3 { Launcher::SparkSubmit } else { Launcher::Operator },
-                    outcome,
-                    executors: 2 + rng.below(5) as u32,
-                    executor: Size { cores: 2, memory_mib: [2048, 4096, 8192][rng.below(3)], overhead_mib: 1024 },
-                    run_seconds: if outcome == Outcome::Unschedulable { 240.0 } else { rng.range(40.0, 180.0) },
-                    linger_seconds: rng.range(20.0, 60.0),
-                    python: i % 2 == 0,
-                    airflow: (i % 3 == 0).then(|| (format!("{}_daily", namespace.replace('-', "_")), name.replace('-', "_"))),
-                }
-            })
-            .collect();
-        let nodes = (0..6)
-            .map(|i| {
-                let instance = ["r6i.2xlarge", "m6i.4xlarge", "r6i.4xlarge"][i % 3];
-                (format!("ip-10-0-{}-{}.ec2.internal", i / 3, 10 + i), instance.to_string(), format!("us-east-1{}", ['a', 'b', 'c'][i % 3]), i >= 2)
-            })
-            .collect();
-        Scenario { namespaces: namespaces.map(String::from).to_vec(), nodes, templates }
-    }
-}
+const DRIVER_CONTAINER: &str = "spark-kubernetes-driver";
+const EXECUTOR_CONTAINER: &str = "spark-kubernetes-executor";
+/// Where spark-operator runs, and its pod.
+pub const OPERATOR_NAMESPACE: &str = "spark-operator";
+pub const OPERATOR_POD: &str = "spark-operator-controller-7d9c5b6f4-x2k9p";
+const OPERATOR_CONTAINER: &str = "spark-operator-controller";
+/// Log lines per second: a driver, each executor.
+const DRIVER_LINES_PER_SECOND: f64 = 1.5;
+const EXECUTOR_LINES_PER_SECOND: f64 = 0.5;
+/// How often the scheduler retries (and reports) a pod that does not fit.
+const SCHEDULING_RETRY_SECONDS: f64 = 30.0;
 
 /// One step of a run's plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +46,7 @@ enum Step {
     ExecutorsRunning,
     OomExecutor,
     ReplaceExecutor,
+    NodeLost,
     Finish,
     RemoveExecutors,
     /// Delete the run's objects; the next run starts.
@@ -133,6 +55,7 @@ enum Step {
 
 fn plan(t: &Template) -> Vec<(f64, Step)> {
     let end = t.run_seconds + t.linger_seconds;
+    let half = t.run_seconds / 2.0;
     let mut steps = vec![(0.0, Step::CreateApp)];
     match t.outcome {
         Outcome::SubmissionFailed => steps.push((1.0, Step::SubmissionFail)),
@@ -145,18 +68,29 @@ fn plan(t: &Template) -> Vec<(f64, Step)> {
                 (4.0, Step::CreateExecutors),
                 (6.0, Step::ExecutorsRunning),
             ]);
-            if t.outcome == Outcome::ExecutorOom {
-                let half = t.run_seconds / 2.0;
-                steps.extend([(half, Step::OomExecutor), (half + 2.0, Step::ReplaceExecutor)]);
+            match t.outcome {
+                Outcome::ExecutorOom => steps.extend([(half, Step::OomExecutor), (half + 2.0, Step::ReplaceExecutor)]),
+                Outcome::SpotLost => steps.push((half, Step::NodeLost)),
+                _ => {}
             }
-            steps.extend([(t.run_seconds, Step::Finish), (t.run_seconds + 1.0, Step::RemoveExecutors)]);
+            if t.outcome != Outcome::SpotLost {
+                steps.push((t.run_seconds, Step::Finish));
+            }
+            steps.push((t.run_seconds + 1.0, Step::RemoveExecutors));
         }
     }
     steps.push((end, Step::End));
     steps
 }
 
-/// The names and ids of one run.
+struct Executor {
+    name: String,
+    id: usize,
+    ip: String,
+    running: bool,
+}
+
+/// The names, ids and progress of one run.
 struct Run {
     template: usize,
     number: u32,
@@ -165,11 +99,17 @@ struct Run {
     next: usize,
     job_name: String,
     driver_pod: String,
-    executor_prefix: String,
+    /// Spark's resource name prefix: executors and the driver service are named after it.
+    prefix: String,
     app_id: String,
     submission_id: String,
-    executors: Vec<String>,
+    executors: Vec<Executor>,
     node: Option<String>,
+    driver_running: bool,
+    /// Logs and events are written up to here.
+    chatter_until: Timestamp,
+    lines: u64,
+    last_scheduling_report: Option<Timestamp>,
 }
 
 /// A clock that runs `speed` times faster than the wall clock.
@@ -187,7 +127,7 @@ impl SimClock {
 
     pub fn now(&self) -> Timestamp {
         let elapsed = self.wall_origin.elapsed().as_secs_f64() * self.speed;
-        self.sim_origin.saturating_add(SignedDuration::from_secs_f64(elapsed)).unwrap_or(self.sim_origin)
+        after(self.sim_origin, elapsed)
     }
 }
 
@@ -195,28 +135,32 @@ fn after(start: Timestamp, seconds: f64) -> Timestamp {
     start.saturating_add(SignedDuration::from_secs_f64(seconds)).unwrap_or(start)
 }
 
-/// The engine: the scenario, its runs, and the store it writes to.
+fn seconds_between(from: Timestamp, to: Timestamp) -> f64 {
+    (to.as_nanosecond() - from.as_nanosecond()) as f64 / 1e9
+}
+
+/// The engine: the scenario, its runs, and the cluster it writes to.
 pub struct Workload {
-    store: Arc<Store>,
+    sim: SimState,
     scenario: Scenario,
-    clock: SimClock,
+    nodes: Vec<NodeSpec>,
+    nodes_made: usize,
     rng: Rng,
     runs: Vec<Run>,
-    next_ip: std::cell::Cell<u32>,
+    next_ip: u32,
+    /// `(namespace, involved object, reason)` -> event name, so repeats raise its count.
+    events: HashMap<(String, String, String), String>,
 }
 
 impl Workload {
-    /// Sets up nodes and namespaces and places every template's first run in the past.
-    pub fn new(store: Arc<Store>, scenario: Scenario, seed: u64, clock: SimClock) -> Workload {
-        let now = clock.now();
+    /// Sets up namespaces, nodes and spark-operator, and places every template's first run in
+    /// the past.
+    pub fn new(sim: SimState, scenario: Scenario, seed: u64) -> Workload {
+        let now = sim.clock.now();
         let boot = after(now, -86_400.0 * 3.0);
-        for ns in &scenario.namespaces {
-            let _ = store.create(&NAMESPACES, objects::namespace(ns, boot));
-        }
-        for (name, instance, zone, spot) in &scenario.nodes {
-            let _ = store.create(&NODES, objects::node(name, instance, zone, *spot, boot));
-        }
-        let mut workload = Workload { store, clock, rng: Rng::new(seed ^ 0x5eed), runs: Vec::new(), next_ip: Default::default(), scenario };
+        let nodes = scenario.nodes.clone();
+        let mut workload = Workload { sim, nodes_made: nodes.len(), nodes, scenario, rng: Rng::new(seed ^ 0x5eed), runs: Vec::new(), next_ip: 0, events: HashMap::new() };
+        workload.boot(boot, now);
         for i in 0..workload.scenario.templates.len() {
             let t = &workload.scenario.templates[i];
             let cycle = t.run_seconds + t.linger_seconds;
@@ -229,10 +173,35 @@ impl Workload {
         workload
     }
 
+    fn boot(&mut self, boot: Timestamp, now: Timestamp) {
+        let store = self.sim.store.clone();
+        for ns in self.scenario.namespaces.iter().map(String::as_str).chain([OPERATOR_NAMESPACE, "default"]) {
+            let _ = store.create(&NAMESPACES, objects::namespace(ns, boot));
+        }
+        for node in &self.nodes {
+            let _ = store.create(&NODES, objects::node(node, boot));
+        }
+        for t in self.scenario.templates.iter().filter(|t| t.scheduled) {
+            let _ = store.create(&SCHEDULED_SPARK_APPLICATIONS, objects::scheduled_application(&t.namespace, &t.name, "@every 5m", boot));
+        }
+        // The operator crashed once a day ago (its previous log says why) and has run since.
+        let restarted = after(now, -86_400.0);
+        let ip = self.pod_ip();
+        let _ = store.create(&PODS, objects::operator_pod(OPERATOR_POD, &self.nodes[0].name, &ip, boot, restarted));
+        let logs = &self.sim.logs;
+        let first = logs.current(OPERATOR_NAMESPACE, OPERATOR_POD, OPERATOR_CONTAINER);
+        first.push(after(boot, 1.0), &format!("{}\tINFO\tcontroller/start.go:298\tStarting manager", rfc3339(boot)));
+        first.push(after(restarted, -0.2), "E1120 06:00:01.118302       1 leaderelection.go:340] Failed to update lock optimitically: context deadline exceeded, falling back to slow path");
+        first.push(after(restarted, -0.1), "F1120 06:00:01.118840       1 leaderelection.go:327] leader election lost");
+        logs.restart(OPERATOR_NAMESPACE, OPERATOR_POD, OPERATOR_CONTAINER);
+        logs.current(OPERATOR_NAMESPACE, OPERATOR_POD, OPERATOR_CONTAINER)
+            .push(restarted, &format!("{}.000Z\tINFO\tcontroller/start.go:298\tStarting manager", restarted.strftime("%Y-%m-%dT%H:%M:%S")));
+    }
+
     fn new_run(&mut self, template: usize, number: u32, start: Timestamp) -> Run {
         let t = &self.scenario.templates[template];
         let hex = self.rng.hex(16);
-        let (job_name, driver_pod, executor_prefix) = match t.launcher {
+        let (job_name, driver_pod, prefix) = match t.launcher {
             Launcher::Operator => {
                 let job = format!("{}-{number:03}", t.name);
                 (job.clone(), format!("{job}-driver"), format!("{job}-{hex}"))
@@ -242,7 +211,11 @@ impl Workload {
                 (prefix.clone(), format!("{prefix}-driver"), prefix)
             }
         };
-        let node = (t.outcome != Outcome::Unschedulable).then(|| self.scenario.nodes[self.rng.below(self.scenario.nodes.len())].0.clone());
+        let node = match t.outcome {
+            Outcome::Unschedulable => None,
+            Outcome::SpotLost => self.nodes.iter().filter(|n| n.spot).map(|n| n.name.clone()).next(),
+            _ => Some(self.nodes[self.rng.below(self.nodes.len())].name.clone()),
+        };
         Run {
             template,
             number,
@@ -251,31 +224,46 @@ impl Workload {
             next: 0,
             job_name,
             driver_pod,
-            executor_prefix,
+            prefix,
             app_id: format!("spark-{}", self.rng.hex(32)),
             submission_id: format!("{}-{}-4{}-8{}-{}", self.rng.hex(8), self.rng.hex(4), self.rng.hex(3), self.rng.hex(3), self.rng.hex(12)),
             executors: Vec::new(),
             node,
+            driver_running: false,
+            chatter_until: start,
+            lines: 0,
+            last_scheduling_report: None,
         }
     }
 
-    /// Applies every step that the clock has passed.
+    /// Applies every step that the clock has passed, across all runs in time order (the
+    /// operator's log and the events are shared), with the logs written in between.
     pub fn tick(&mut self) {
-        let now = self.clock.now();
-        for i in 0..self.runs.len() {
-            while let Some(&(offset, step)) = self.runs[i].steps.get(self.runs[i].next) {
-                let at = after(self.runs[i].start, offset);
-                if at > now {
-                    break;
-                }
-                self.runs[i].next += 1;
-                self.apply(i, step, at);
-                if step == Step::End {
-                    let (template, number) = (self.runs[i].template, self.runs[i].number + 1);
-                    self.runs[i] = self.new_run(template, number, at);
-                }
+        let now = self.sim.clock.now();
+        let mut due: BinaryHeap<Reverse<(Timestamp, usize)>> =
+            (0..self.runs.len()).filter_map(|i| self.next_due(i).map(|at| Reverse((at, i)))).filter(|Reverse((at, _))| *at <= now).collect();
+        while let Some(Reverse((at, i))) = due.pop() {
+            let Some(&(_, step)) = self.runs[i].steps.get(self.runs[i].next) else { continue };
+            self.chatter(i, at);
+            self.runs[i].next += 1;
+            self.apply(i, step, at);
+            if step == Step::End {
+                let (template, number) = (self.runs[i].template, self.runs[i].number + 1);
+                self.runs[i] = self.new_run(template, number, at);
+            }
+            if let Some(next) = self.next_due(i).filter(|next| *next <= now) {
+                due.push(Reverse((next, i)));
             }
         }
+        for i in 0..self.runs.len() {
+            self.chatter(i, now);
+        }
+    }
+
+    /// When run `i`'s next step is due.
+    fn next_due(&self, i: usize) -> Option<Timestamp> {
+        let run = &self.runs[i];
+        run.steps.get(run.next).map(|(offset, _)| after(run.start, *offset))
     }
 
     /// Runs the engine until the task is dropped.
@@ -288,10 +276,64 @@ impl Workload {
         }
     }
 
-    fn pod_ip(&self) -> String {
-        let n = self.next_ip.get() + 1;
-        self.next_ip.set(n);
-        format!("10.1.{}.{}", (n / 250) % 250, 2 + n % 250)
+    fn pod_ip(&mut self) -> String {
+        self.next_ip += 1;
+        format!("10.1.{}.{}", (self.next_ip / 250) % 250, 2 + self.next_ip % 250)
+    }
+
+    fn template(&self, i: usize) -> &Template {
+        &self.scenario.templates[self.runs[i].template]
+    }
+
+    /// Writes `lines` to a container's log at `at`, a nanosecond apart so their order holds.
+    fn log(&self, namespace: &str, pod: &str, container: &str, at: Timestamp, lines: &[String]) {
+        let buffer = self.sim.logs.current(namespace, pod, container);
+        for (n, line) in lines.iter().enumerate() {
+            buffer.push(after(at, n as f64 * 1e-9), line);
+        }
+    }
+
+    fn operator_log(&self, at: Timestamp, namespace: &str, name: &str, state: &str, message: &str) {
+        let line = text::operator(at, "INFO", "sparkapplication/controller.go:113", message, namespace, name, state);
+        self.log(OPERATOR_NAMESPACE, OPERATOR_POD, OPERATOR_CONTAINER, at, &[line]);
+    }
+
+    /// Records an event; the same reason on the same object again raises its count.
+    fn event(&mut self, involved: Involved<'_>, reason: &str, message: &str, warning: bool, component: &str, at: Timestamp) {
+        let namespace = if involved.namespace.is_empty() { "default" } else { involved.namespace }.to_string();
+        let key = (namespace.clone(), format!("{}/{}", involved.kind, involved.name), reason.to_string());
+        if let Some(name) = self.events.get(&key) {
+            let bumped = self.sim.store.update(&EVENTS, &namespace, name, |e| {
+                e["count"] = json!(e["count"].as_u64().unwrap_or(1) + 1);
+                e["lastTimestamp"] = json!(rfc3339(at));
+                e["message"] = json!(message);
+            });
+            if bumped.is_ok() {
+                return;
+            }
+        }
+        let name = format!("{}.{}", involved.name, self.rng.hex(16));
+        let spec = EventSpec { name: &name, involved, reason, message, warning, component };
+        if self.sim.store.create(&EVENTS, objects::event(&spec, at)).is_ok() {
+            self.events.insert(key, name);
+        }
+    }
+
+    fn pod_event(&mut self, namespace: &str, pod: &str, reason: &str, message: &str, warning: bool, component: &str, at: Timestamp) {
+        let uid = self.sim.store.get(&PODS, namespace, pod).map(|p| p["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
+        let involved = Involved { api_version: "v1", kind: "Pod", namespace, name: pod, uid: &uid };
+        self.event(involved, reason, message, warning, component, at);
+    }
+
+    fn app_event(&mut self, i: usize, reason: &str, message: &str, warning: bool, at: Timestamp) {
+        let t = self.template(i);
+        if t.launcher != Launcher::Operator {
+            return;
+        }
+        let (namespace, name) = (t.namespace.clone(), self.runs[i].job_name.clone());
+        let uid = self.sim.store.get(&SPARK_APPLICATIONS, &namespace, &name).map(|a| a["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
+        let involved = Involved { api_version: "sparkoperator.k8s.io/v1beta2", kind: "SparkApplication", namespace: &namespace, name: &name, uid: &uid };
+        self.event(involved, reason, message, warning, "spark-operator", at);
     }
 
     /// Edits the status of run `i`'s SparkApplication (nothing for spark-submit runs).
@@ -299,33 +341,96 @@ impl Workload {
         let run = &self.runs[i];
         let t = &self.scenario.templates[run.template];
         if t.launcher == Launcher::Operator {
-            let _ = self.store.update(&SPARK_APPLICATIONS, &t.namespace, &run.job_name, |app| edit(&mut app["status"]));
+            let _ = self.sim.store.update(&SPARK_APPLICATIONS, &t.namespace, &run.job_name, |app| edit(&mut app["status"]));
+        }
+    }
+
+    /// Logs and scheduling retries between the last moment written and `until`.
+    fn chatter(&mut self, i: usize, until: Timestamp) {
+        let from = self.runs[i].chatter_until;
+        if until <= from {
+            return;
+        }
+        self.runs[i].chatter_until = until;
+        let elapsed = seconds_between(from, until);
+        let t = self.template(i).clone();
+        if self.runs[i].driver_running {
+            let n = (elapsed * DRIVER_LINES_PER_SECOND + self.rng.unit()) as u64;
+            let buffer = self.sim.logs.current(&t.namespace, &self.runs[i].driver_pod, DRIVER_CONTAINER);
+            for k in 0..n {
+                let at = after(from, elapsed * (k as f64 + self.rng.unit()) / n as f64);
+                self.runs[i].lines += 1;
+                buffer.push(at, &text::driver_progress(at, self.runs[i].lines, t.executors));
+            }
+        }
+        for e in 0..self.runs[i].executors.len() {
+            if !self.runs[i].executors[e].running {
+                continue;
+            }
+            let n = (elapsed * EXECUTOR_LINES_PER_SECOND + self.rng.unit()) as u64;
+            let buffer = self.sim.logs.current(&t.namespace, &self.runs[i].executors[e].name, EXECUTOR_CONTAINER);
+            for k in 0..n {
+                let at = after(from, elapsed * (k as f64 + self.rng.unit()) / n as f64);
+                self.runs[i].lines += 1;
+                buffer.push(at, &text::executor_progress(at, self.runs[i].lines));
+            }
+        }
+        let stuck = self.runs[i].node.is_none() && self.runs[i].last_scheduling_report.is_some();
+        if stuck {
+            let mut last = self.runs[i].last_scheduling_report.unwrap_or(from);
+            while seconds_between(last, until) >= SCHEDULING_RETRY_SECONDS {
+                last = after(last, SCHEDULING_RETRY_SECONDS);
+                let pod = self.runs[i].driver_pod.clone();
+                self.pod_event(&t.namespace, &pod, "FailedScheduling", UNSCHEDULABLE, true, "default-scheduler", last);
+            }
+            self.runs[i].last_scheduling_report = Some(last);
         }
     }
 
     fn apply(&mut self, i: usize, step: Step, at: Timestamp) {
-        let t = self.scenario.templates[self.runs[i].template].clone();
+        let t = self.template(i).clone();
         let operator = t.launcher == Launcher::Operator;
-        let store = self.store.clone();
         let ns = t.namespace.as_str();
-        let run = &self.runs[i];
-        let (job_name, driver_pod, app_id) = (run.job_name.clone(), run.driver_pod.clone(), run.app_id.clone());
+        let store = self.sim.store.clone();
+        let (job_name, driver_pod, app_id, prefix) = {
+            let run = &self.runs[i];
+            (run.job_name.clone(), run.driver_pod.clone(), run.app_id.clone(), run.prefix.clone())
+        };
         match step {
             Step::CreateApp if operator => {
+                let mut labels = job_labels(&t, &self.runs[i]);
+                let scheduled = t.scheduled.then(|| store.get(&SCHEDULED_SPARK_APPLICATIONS, ns, &t.name).ok()).flatten();
+                if scheduled.is_some() {
+                    labels["sparkoperator.k8s.io/scheduled-app-name"] = json!(t.name);
+                }
                 let spec = AppSpec {
                     namespace: ns,
                     name: &job_name,
-                    labels: &job_labels(&t, run),
+                    labels: &labels,
                     driver: DRIVER_SIZE,
                     executor: t.executor,
                     instances: t.executors,
-                    main_file: if t.python { "s3a://jobs/main.py" } else { "local:///opt/spark/examples/jars/spark-examples.jar" },
+                    main_file: main_file(&t),
                     python: t.python,
                 };
-                let _ = store.create(&SPARK_APPLICATIONS, objects::spark_application(&spec, at));
+                let mut app = objects::spark_application(&spec, at);
+                if let Some(parent) = &scheduled {
+                    app["metadata"]["ownerReferences"] = json!([{
+                        "apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "ScheduledSparkApplication",
+                        "name": t.name, "uid": parent["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true
+                    }]);
+                    let _ = store.update(&SCHEDULED_SPARK_APPLICATIONS, ns, &t.name, |s| {
+                        s["status"]["lastRun"] = json!(rfc3339(at));
+                        s["status"]["lastRunName"] = json!(job_name);
+                        s["status"]["nextRun"] = json!(rfc3339(after(at, t.run_seconds + t.linger_seconds)));
+                    });
+                }
+                let _ = store.create(&SPARK_APPLICATIONS, app);
+                self.operator_log(at, ns, &job_name, "", "SparkApplication added, enqueuing it for submission");
+                self.app_event(i, "SparkApplicationAdded", &format!("SparkApplication {job_name} was added, enqueuing it for submission"), false, at);
             }
             Step::Submit => {
-                let submission_id = run.submission_id.clone();
+                let submission_id = self.runs[i].submission_id.clone();
                 self.app_status(i, |s| {
                     *s = json!({
                         "applicationState": {"state": "SUBMITTED"},
@@ -334,49 +439,46 @@ impl Workload {
                         "terminationTime": null,
                         "submissionAttempts": 1,
                         "executionAttempts": 0,
-                        "driverInfo": {"podName": driver_pod, "webUIServiceName": format!("{job_name}-ui-svc"), "webUIPort": 4040}
+                        "driverInfo": {"podName": driver_pod, "webUIServiceName": format!("{job_name}-ui-svc"), "webUIPort": 4040, "webUIAddress": "172.20.14.7:4040"}
                     });
                 });
+                if let Ok(app) = store.get(&SPARK_APPLICATIONS, ns, &job_name) {
+                    let owner = Owner { api_version: "sparkoperator.k8s.io/v1beta2", kind: "SparkApplication", name: &job_name, uid: app["metadata"]["uid"].as_str().unwrap_or_default() };
+                    let _ = store.create(&SERVICES, objects::ui_service(ns, &job_name, &app_id, &owner, at));
+                    self.operator_log(at, ns, &job_name, "SUBMITTED", "SparkApplication submitted");
+                    self.app_event(i, "SparkApplicationSubmitted", &format!("SparkApplication {job_name} was submitted successfully"), false, at);
+                }
             }
-            Step::SubmissionFail => self.app_status(i, |s| {
-                *s = json!({
-                    "applicationState": {
-                        "state": "SUBMISSION_FAILED",
-                        "errorMessage": format!("failed to run spark-submit for SparkApplication {ns}/{job_name}: Exception in thread \"main\" org.apache.spark.SparkException: Must specify the driver container image")
-                    },
-                    "lastSubmissionAttemptTime": rfc3339(at),
-                    "terminationTime": rfc3339(at),
-                    "submissionAttempts": 1,
-                    "driverInfo": {}
+            Step::SubmissionFail => {
+                let message = format!("failed to run spark-submit for SparkApplication {ns}/{job_name}: Exception in thread \"main\" org.apache.spark.SparkException: Must specify the driver container image");
+                self.app_status(i, |s| {
+                    *s = json!({
+                        "applicationState": {"state": "SUBMISSION_FAILED", "errorMessage": message},
+                        "lastSubmissionAttemptTime": rfc3339(at),
+                        "terminationTime": rfc3339(at),
+                        "submissionAttempts": 1,
+                        "driverInfo": {}
+                    });
                 });
-            }),
-            Step::CreateDriver => {
-                let app = if operator { store.get(&SPARK_APPLICATIONS, ns, &job_name).ok() } else { None };
-                let owner = app.as_ref().map(|a| Owner {
-                    api_version: "sparkoperator.k8s.io/v1beta2",
-                    kind: "SparkApplication",
-                    name: a["metadata"]["name"].as_str().unwrap_or_default(),
-                    uid: a["metadata"]["uid"].as_str().unwrap_or_default(),
-                });
-                let spec = PodSpec {
-                    namespace: ns,
-                    name: &driver_pod,
-                    labels: pod_labels(&t, run, None),
-                    owner,
-                    driver: true,
-                    size: DRIVER_SIZE,
-                    node: run.node.as_deref(),
-                };
-                let _ = store.create(&PODS, objects::pod(&spec, at));
+                self.operator_log(at, ns, &job_name, "SUBMISSION_FAILED", "Failed to submit SparkApplication");
+                self.app_event(i, "SparkApplicationSubmissionFailed", &format!("failed to submit SparkApplication {job_name}: {message}"), true, at);
+                self.record_scheduled_result(i, false);
             }
+            Step::CreateDriver => self.create_driver(i, &t, at),
             Step::DriverRunning => {
                 let ip = self.pod_ip();
                 let _ = store.update(&PODS, ns, &driver_pod, |p| objects::set_running(p, &ip, at));
+                self.runs[i].driver_running = true;
+                self.container_started_events(ns, &driver_pod, DRIVER_CONTAINER, at);
+                let ui = format!("{prefix}-driver-svc.{ns}.svc");
+                self.log(ns, &driver_pod, DRIVER_CONTAINER, at, &text::driver_start(at, &t.name, main_file(&t), t.executors, &ui));
                 self.app_status(i, |s| {
                     s["applicationState"] = json!({"state": "RUNNING"});
                     s["sparkApplicationId"] = json!(app_id);
                     s["executionAttempts"] = json!(1);
                 });
+                self.operator_log(at, ns, &job_name, "RUNNING", "Driver pod is running");
+                self.app_event(i, "SparkDriverRunning", &format!("Driver {driver_pod} is running"), false, at);
             }
             Step::CreateExecutors => {
                 for _ in 0..t.executors {
@@ -384,29 +486,36 @@ impl Workload {
                 }
             }
             Step::ExecutorsRunning => {
-                for name in self.runs[i].executors.clone() {
-                    let ip = self.pod_ip();
-                    let _ = store.update(&PODS, ns, &name, |p| objects::set_running(p, &ip, at));
+                for e in 0..self.runs[i].executors.len() {
+                    self.start_executor(i, e, at);
                 }
-                self.executor_states(i, "RUNNING");
             }
             Step::OomExecutor => {
-                if let Some(name) = run.executors.first().cloned() {
-                    let _ = store.update(&PODS, ns, &name, |p| objects::set_terminated(p, 137, "OOMKilled", at));
+                if let Some(e) = self.runs[i].executors.iter().position(|e| e.running) {
+                    let (name, id, ip) = {
+                        let ex = &mut self.runs[i].executors[e];
+                        ex.running = false;
+                        (ex.name.clone(), ex.id, ex.ip.clone())
+                    };
+                    self.log(ns, &name, EXECUTOR_CONTAINER, after(at, -0.5), &text::executor_memory_pressure(after(at, -0.5)));
+                    self.end_container(ns, &name, EXECUTOR_CONTAINER, |p| objects::set_terminated(p, 137, "OOMKilled", at));
+                    self.log(ns, &driver_pod, DRIVER_CONTAINER, after(at, 0.2), &text::executor_lost(after(at, 0.2), id, &ip));
                     self.app_status(i, |s| s["executorState"][&name] = json!("FAILED"));
+                    self.app_event(i, "SparkExecutorFailed", &format!("Executor {name} failed with ExitCode: 137, Reason: OOMKilled"), true, at);
                 }
             }
             Step::ReplaceExecutor => {
-                let name = self.create_executor(i, &t, at);
-                let ip = self.pod_ip();
-                let _ = store.update(&PODS, ns, &name, |p| objects::set_running(p, &ip, at));
-                self.app_status(i, |s| s["executorState"][&name] = json!("RUNNING"));
+                let e = self.create_executor(i, &t, at);
+                self.start_executor(i, e, at);
             }
+            Step::NodeLost => self.lose_node(i, at),
             Step::Finish => self.finish(i, &t, at),
             Step::RemoveExecutors => {
-                for name in &run.executors {
-                    let _ = store.delete(&PODS, ns, name);
+                // Spark deletes its executor pods as the application ends.
+                for name in self.runs[i].executors.iter().map(|e| e.name.clone()).collect::<Vec<_>>() {
+                    let _ = store.delete(&PODS, ns, &name);
                 }
+                self.runs[i].executors.iter_mut().for_each(|e| e.running = false);
             }
             Step::End => {
                 let deleted = if operator { store.delete(&SPARK_APPLICATIONS, ns, &job_name) } else { store.delete(&PODS, ns, &driver_pod) };
@@ -418,45 +527,79 @@ impl Workload {
         }
     }
 
-    fn create_executor(&mut self, i: usize, t: &Template, at: Timestamp) -> String {
+    fn create_driver(&mut self, i: usize, t: &Template, at: Timestamp) {
+        let store = self.sim.store.clone();
+        let ns = t.namespace.as_str();
+        let run = &self.runs[i];
+        let app = if t.launcher == Launcher::Operator { store.get(&SPARK_APPLICATIONS, ns, &run.job_name).ok() } else { None };
+        let owner = app.as_ref().map(|a| Owner {
+            api_version: "sparkoperator.k8s.io/v1beta2",
+            kind: "SparkApplication",
+            name: a["metadata"]["name"].as_str().unwrap_or_default(),
+            uid: a["metadata"]["uid"].as_str().unwrap_or_default(),
+        });
+        let spec = PodSpec { namespace: ns, name: &run.driver_pod, labels: pod_labels(t, run, None), owner, driver: true, size: DRIVER_SIZE, node: run.node.as_deref() };
+        let Ok(driver) = store.create(&PODS, objects::pod(&spec, at)) else { return };
+        let owner = Owner { api_version: "v1", kind: "Pod", name: &run.driver_pod, uid: driver["metadata"]["uid"].as_str().unwrap_or_default() };
+        let _ = store.create(&SERVICES, objects::driver_service(ns, &run.prefix, &run.app_id, &owner, at));
+        let (pod, node) = (run.driver_pod.clone(), run.node.clone());
+        match node {
+            Some(node) => self.pod_event(ns, &pod, "Scheduled", &format!("Successfully assigned {ns}/{pod} to {node}"), false, "default-scheduler", at),
+            None => {
+                self.pod_event(ns, &pod, "FailedScheduling", UNSCHEDULABLE, true, "default-scheduler", at);
+                self.runs[i].last_scheduling_report = Some(at);
+            }
+        }
+    }
+
+    fn container_started_events(&mut self, ns: &str, pod: &str, container: &str, at: Timestamp) {
+        self.pod_event(ns, pod, "Pulled", "Container image \"spark:4.0.1\" already present on machine", false, "kubelet", at);
+        self.pod_event(ns, pod, "Created", &format!("Created container: {container}"), false, "kubelet", at);
+        self.pod_event(ns, pod, "Started", &format!("Started container {container}"), false, "kubelet", at);
+    }
+
+    /// A new executor pod, Pending; returns its index in the run.
+    fn create_executor(&mut self, i: usize, t: &Template, at: Timestamp) -> usize {
+        let store = self.sim.store.clone();
         let run = &self.runs[i];
         let id = run.executors.len() + 1;
-        let name = format!("{}-exec-{id}", run.executor_prefix);
-        let driver = self.store.get(&PODS, &t.namespace, &run.driver_pod).ok();
+        let name = format!("{}-exec-{id}", run.prefix);
+        let driver = store.get(&PODS, &t.namespace, &run.driver_pod).ok();
         let owner = driver.as_ref().map(|d| Owner {
             api_version: "v1",
             kind: "Pod",
             name: d["metadata"]["name"].as_str().unwrap_or_default(),
             uid: d["metadata"]["uid"].as_str().unwrap_or_default(),
         });
-        let node = self.scenario.nodes[self.rng.below(self.scenario.nodes.len())].0.clone();
-        let spec = PodSpec {
-            namespace: &t.namespace,
-            name: &name,
-            labels: pod_labels(t, run, Some(id)),
-            owner,
-            driver: false,
-            size: t.executor,
-            node: Some(&node),
-        };
-        let _ = self.store.create(&PODS, objects::pod(&spec, at));
-        self.runs[i].executors.push(name.clone());
-        name
+        let node = self.nodes[self.rng.below(self.nodes.len())].name.clone();
+        let spec = PodSpec { namespace: &t.namespace, name: &name, labels: pod_labels(t, &self.runs[i], Some(id)), owner, driver: false, size: t.executor, node: Some(&node) };
+        let _ = store.create(&PODS, objects::pod(&spec, at));
+        self.pod_event(&t.namespace, &name, "Scheduled", &format!("Successfully assigned {}/{name} to {node}", t.namespace), false, "default-scheduler", at);
+        self.runs[i].executors.push(Executor { name, id, ip: String::new(), running: false });
+        self.runs[i].executors.len() - 1
     }
 
-    fn executor_states(&self, i: usize, state: &str) {
-        let run = &self.runs[i];
-        let t = &self.scenario.templates[run.template];
-        if t.launcher != Launcher::Operator {
+    fn start_executor(&mut self, i: usize, e: usize, at: Timestamp) {
+        let ip = self.pod_ip();
+        let ns = self.template(i).namespace.clone();
+        let name = self.runs[i].executors[e].name.clone();
+        let id = self.runs[i].executors[e].id;
+        if self.sim.store.update(&PODS, &ns, &name, |p| objects::set_running(p, &ip, at)).is_err() {
             return;
         }
-        let _ = self.store.update(&SPARK_APPLICATIONS, &t.namespace, &run.job_name, |app| {
-            for name in &run.executors {
-                if app["status"]["executorState"][name] != json!("FAILED") {
-                    app["status"]["executorState"][name] = json!(state);
-                }
-            }
-        });
+        self.runs[i].executors[e].running = true;
+        self.runs[i].executors[e].ip = ip.clone();
+        self.container_started_events(&ns, &name, EXECUTOR_CONTAINER, at);
+        let driver_service = format!("{}-driver-svc.{ns}.svc", self.runs[i].prefix);
+        self.log(&ns, &name, EXECUTOR_CONTAINER, at, &text::executor_start(at, id, &ip, &driver_service));
+        self.app_status(i, |s| s["executorState"][&name] = json!("RUNNING"));
+        self.app_event(i, "SparkExecutorRunning", &format!("Executor {name} is running"), false, at);
+    }
+
+    /// Ends a container: its pod's status, and the end of its log for followers.
+    fn end_container(&self, ns: &str, pod: &str, container: &str, edit: impl FnOnce(&mut Value)) {
+        let _ = self.sim.store.update(&PODS, ns, pod, edit);
+        self.sim.logs.current(ns, pod, container).finish();
     }
 
     fn finish(&mut self, i: usize, t: &Template, at: Timestamp) {
@@ -465,29 +608,120 @@ impl Workload {
             Outcome::DriverOom => (137, "OOMKilled"),
             _ => (0, "Completed"),
         };
-        let run = &self.runs[i];
-        let ns = t.namespace.as_str();
-        for name in &run.executors {
-            let _ = self.store.update(&PODS, ns, name, |p| {
-                if p["status"]["phase"] == json!("Running") {
-                    objects::set_terminated(p, 0, "Completed", at);
-                }
-            });
+        let ns = t.namespace.clone();
+        let (driver_pod, job_name) = (self.runs[i].driver_pod.clone(), self.runs[i].job_name.clone());
+        let last_words = match (exit, t.python) {
+            (0, _) => text::driver_success(at),
+            (137, _) => text::driver_out_of_memory(at),
+            (_, true) => text::python_failure(at, &format!("s3a://lake/{}/input/", t.name)),
+            (_, false) => text::java_failure(at),
+        };
+        self.log(&ns, &driver_pod, DRIVER_CONTAINER, after(at, -0.5), &last_words);
+        for e in 0..self.runs[i].executors.len() {
+            if !self.runs[i].executors[e].running {
+                continue;
+            }
+            self.runs[i].executors[e].running = false;
+            let name = self.runs[i].executors[e].name.clone();
+            self.log(&ns, &name, EXECUTOR_CONTAINER, after(at, -0.3), &text::executor_shutdown(after(at, -0.3)));
+            self.end_container(&ns, &name, EXECUTOR_CONTAINER, |p| objects::set_terminated(p, 0, "Completed", at));
+            let state = if exit == 0 { "COMPLETED" } else { "FAILED" };
+            self.app_status(i, |s| s["executorState"][&name] = json!(state));
         }
-        let _ = self.store.update(&PODS, ns, &run.driver_pod, |p| objects::set_terminated(p, exit, reason, at));
-        self.executor_states(i, if exit == 0 { "COMPLETED" } else { "FAILED" });
+        self.runs[i].driver_running = false;
+        self.end_container(&ns, &driver_pod, DRIVER_CONTAINER, |p| objects::set_terminated(p, exit, reason, at));
         if t.launcher == Launcher::Operator {
-            let _ = self.store.update(&SPARK_APPLICATIONS, ns, &run.job_name, |app| {
-                let s = &mut app["status"];
+            let failed = exit != 0;
+            self.app_status(i, |s| {
                 s["terminationTime"] = json!(rfc3339(at));
-                s["applicationState"] = if exit == 0 {
-                    json!({"state": "COMPLETED"})
-                } else {
+                s["applicationState"] = if failed {
                     json!({"state": "FAILED", "errorMessage": format!("driver container failed with ExitCode: {exit}, Reason: {reason}")})
+                } else {
+                    json!({"state": "COMPLETED"})
                 };
             });
+            let (state, driver_reason, app_reason) =
+                if failed { ("FAILED", "SparkDriverFailed", "SparkApplicationFailed") } else { ("COMPLETED", "SparkDriverCompleted", "SparkApplicationCompleted") };
+            self.operator_log(at, &ns, &job_name, state, "SparkApplication finished");
+            let driver_message = if failed { format!("Driver {driver_pod} failed with ExitCode: {exit}, Reason: {reason}") } else { format!("Driver {driver_pod} completed") };
+            self.app_event(i, driver_reason, &driver_message, failed, at);
+            self.app_event(i, app_reason, &format!("SparkApplication {job_name} {}", if failed { "failed" } else { "completed" }), failed, at);
+            self.record_scheduled_result(i, !failed);
         }
     }
+
+    /// The spot node under run `i`'s driver is reclaimed: the node goes, every pod on it fails,
+    /// and Karpenter brings up a replacement.
+    fn lose_node(&mut self, i: usize, at: Timestamp) {
+        let Some(node) = self.runs[i].node.clone() else { return };
+        let store = self.sim.store.clone();
+        let (ns, driver) = (self.template(i).namespace.clone(), self.runs[i].driver_pod.clone());
+        let warned = after(at, -0.1);
+        self.log(&ns, &driver, DRIVER_CONTAINER, warned, &[text::log4j(warned, "WARN", "SparkContext", "Received SIGTERM: the node is shutting down")]);
+        let uid = store.get(&NODES, "", &node).map(|n| n["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
+        let involved = Involved { api_version: "v1", kind: "Node", namespace: "", name: &node, uid: &uid };
+        self.event(involved, "SpotInterrupted", "Spot interruption warning was triggered", true, "karpenter", after(at, -120.0));
+        let (pods, _) = store.list(&PODS, None);
+        let mut lost = HashSet::new();
+        for pod in pods.iter().filter(|p| p["spec"]["nodeName"].as_str() == Some(node.as_str()) && p["status"]["phase"] == "Running") {
+            let (ns, name) = (pod["metadata"]["namespace"].as_str().unwrap_or_default(), pod["metadata"]["name"].as_str().unwrap_or_default());
+            let container = pod["spec"]["containers"][0]["name"].as_str().unwrap_or_default();
+            self.end_container(ns, name, container, |p| objects::set_node_lost(p, at));
+            lost.insert((ns.to_string(), name.to_string()));
+        }
+        // Other jobs lose their executors on that node too.
+        let templates = &self.scenario.templates;
+        for run in self.runs.iter_mut() {
+            let ns = templates[run.template].namespace.clone();
+            if lost.contains(&(ns.clone(), run.driver_pod.clone())) {
+                run.driver_running = false;
+            }
+            for e in run.executors.iter_mut().filter(|e| lost.contains(&(ns.clone(), e.name.clone()))) {
+                e.running = false;
+            }
+        }
+        let _ = store.delete(&NODES, "", &node);
+        let t = self.template(i).clone();
+        let driver_pod = self.runs[i].driver_pod.clone();
+        let job_name = self.runs[i].job_name.clone();
+        if t.launcher == Launcher::Operator {
+            let message = "driver container failed with ExitCode: 143, Reason: Error".to_string();
+            self.app_status(i, |s| {
+                s["terminationTime"] = json!(rfc3339(at));
+                s["applicationState"] = json!({"state": "FAILED", "errorMessage": message});
+            });
+            self.operator_log(at, &t.namespace, &job_name, "FAILED", "SparkApplication finished");
+            self.app_event(i, "SparkDriverFailed", &format!("Driver {driver_pod} failed with ExitCode: 143, Reason: Error"), true, at);
+            self.record_scheduled_result(i, false);
+        }
+        // Karpenter's replacement, under a new name.
+        let spec = super::scenario::node(self.nodes_made, true);
+        self.nodes_made += 1;
+        let _ = store.create(&NODES, objects::node(&spec, after(at, 30.0)));
+        self.nodes.retain(|n| n.name != node);
+        self.nodes.push(spec);
+    }
+
+    fn record_scheduled_result(&self, i: usize, succeeded: bool) {
+        let t = self.template(i);
+        if !t.scheduled {
+            return;
+        }
+        let name = self.runs[i].job_name.clone();
+        let field = if succeeded { "pastSuccessfulRunNames" } else { "pastFailedRunNames" };
+        let _ = self.sim.store.update(&SCHEDULED_SPARK_APPLICATIONS, &t.namespace, &t.name, |s| {
+            let mut past: Vec<Value> = s["status"][field].as_array().cloned().unwrap_or_default();
+            past.insert(0, json!(name));
+            past.truncate(3);
+            s["status"][field] = json!(past);
+        });
+    }
+}
+
+const UNSCHEDULABLE: &str = "0/6 nodes are available: 6 Insufficient memory. preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod.";
+
+fn main_file(t: &Template) -> &'static str {
+    if t.python { "s3a://jobs/main.py" } else { "local:///opt/spark/examples/jars/spark-examples.jar" }
 }
 
 /// Labels of the SparkApplication (and, through the operator, of its pods).
@@ -525,38 +759,81 @@ fn pod_labels(t: &Template, run: &Run, executor: Option<usize>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::logs::LogStore;
+    use crate::sim::store::Store;
+    use std::sync::Arc;
 
-    fn states(store: &Store) -> Vec<(String, String)> {
-        let (apps, _) = store.list(&SPARK_APPLICATIONS, None);
-        apps.iter()
-            .map(|a| {
-                let name = a["metadata"]["name"].as_str().unwrap_or_default().to_string();
-                (name, a["status"]["applicationState"]["state"].as_str().unwrap_or_default().to_string())
-            })
-            .collect()
+    fn sim(speed: f64) -> SimState {
+        SimState { store: Arc::new(Store::default()), logs: Arc::new(LogStore::default()), clock: SimClock::new(speed) }
+    }
+
+    fn app_states(sim: &SimState) -> std::collections::BTreeSet<String> {
+        let (apps, _) = sim.store.list(&SPARK_APPLICATIONS, None);
+        apps.iter().map(|a| a["status"]["applicationState"]["state"].as_str().unwrap_or_default().to_string()).collect()
     }
 
     #[test]
     fn the_demo_shows_every_state_at_start() {
-        let store = Arc::new(Store::default());
-        let _ = Workload::new(store.clone(), Scenario::demo(1), 1, SimClock::new(1.0));
-        let seen: std::collections::BTreeSet<String> = states(&store).into_iter().map(|(_, s)| s).collect();
+        let sim = sim(1.0);
+        let _ = Workload::new(sim.clone(), Scenario::demo(1), 1);
+        let seen = app_states(&sim);
         for state in ["SUBMITTED", "RUNNING", "COMPLETED", "FAILED", "SUBMISSION_FAILED"] {
             assert!(seen.contains(state), "missing {state} in {seen:?}");
         }
-        let (pods, _) = store.list(&PODS, None);
+        let (pods, _) = sim.store.list(&PODS, None);
         assert!(pods.iter().any(|p| p["metadata"]["labels"][SPARK_ROLE] == "executor"));
-        assert!(pods.iter().any(|p| p["metadata"]["labels"][OPERATOR_APP_NAME].is_null()), "no spark-submit driver");
+        assert!(pods.iter().any(|p| p["metadata"]["labels"][SPARK_ROLE] == "driver" && p["metadata"]["labels"][OPERATOR_APP_NAME].is_null()), "no spark-submit driver");
+        assert!(!sim.store.list(&SERVICES, None).0.is_empty());
+        assert!(!sim.store.list(&SCHEDULED_SPARK_APPLICATIONS, None).0.is_empty());
     }
 
     #[test]
     fn the_same_seed_gives_the_same_cluster() {
         let names = |seed| {
-            let store = Arc::new(Store::default());
-            let _ = Workload::new(store.clone(), Scenario::demo(seed), seed, SimClock::new(0.0));
-            store.list(&PODS, None).0.iter().map(|p| p["metadata"]["name"].clone()).collect::<Vec<_>>()
+            let sim = sim(0.0);
+            let _ = Workload::new(sim.clone(), Scenario::demo(seed), seed);
+            sim.store.list(&PODS, None).0.iter().map(|p| p["metadata"]["name"].clone()).collect::<Vec<_>>()
         };
         assert_eq!(names(42), names(42));
         assert_ne!(names(42), names(43));
+    }
+
+    #[test]
+    fn running_drivers_write_spark_logs_in_time_order() {
+        let sim = sim(1.0);
+        let _ = Workload::new(sim.clone(), Scenario::demo(3), 3);
+        let (pods, _) = sim.store.list(&PODS, None);
+        let driver = pods
+            .iter()
+            .find(|p| p["metadata"]["labels"][SPARK_ROLE] == "driver" && p["status"]["phase"] == "Running")
+            .expect("a running driver");
+        let (ns, name) = (driver["metadata"]["namespace"].as_str().unwrap(), driver["metadata"]["name"].as_str().unwrap());
+        let log = sim.logs.existing(ns, name, DRIVER_CONTAINER, false).expect("driver log");
+        let (lines, ended) = log.read_from(0, 10_000);
+        assert!(!ended);
+        assert!(lines.iter().any(|l| l.text.contains("INFO SparkContext: Running Spark version 4.0.1")));
+        assert!(lines.windows(2).all(|w| w[0].time <= w[1].time), "timestamps go backwards");
+    }
+
+    #[test]
+    fn failures_leave_their_traces() {
+        let sim = sim(1.0);
+        let mut workload = Workload::new(sim.clone(), Scenario::demo(5), 5);
+        // Play four simulated minutes in one go: every outcome has happened at least once.
+        workload.sim.clock = SimClock { wall_origin: Instant::now(), sim_origin: after(Timestamp::now(), 400.0), speed: 0.0 };
+        workload.tick();
+        let (events, _) = sim.store.list(&EVENTS, None);
+        let reasons: std::collections::BTreeSet<&str> = events.iter().filter_map(|e| e["reason"].as_str()).collect();
+        for reason in ["FailedScheduling", "Scheduled", "Started", "SparkApplicationSubmitted", "SparkExecutorFailed", "SparkDriverFailed", "SpotInterrupted"] {
+            assert!(reasons.contains(reason), "no {reason} event in {reasons:?}");
+        }
+        let retried = events.iter().any(|e| e["reason"] == "FailedScheduling" && e["count"].as_u64() > Some(1));
+        assert!(retried, "FailedScheduling should repeat with a count");
+        let operator = sim.logs.existing(OPERATOR_NAMESPACE, OPERATOR_POD, OPERATOR_CONTAINER, false).unwrap();
+        let lines = operator.read_from(0, 100_000).0;
+        assert!(lines.iter().any(|l| l.text.contains("\"state\": \"FAILED\"")));
+        // Regression: runs caught up one after another wrote the shared log out of order.
+        assert!(lines.windows(2).all(|w| w[0].time <= w[1].time), "the operator's log goes back in time");
+        assert!(sim.logs.existing(OPERATOR_NAMESPACE, OPERATOR_POD, OPERATOR_CONTAINER, true).is_some());
     }
 }
