@@ -8,7 +8,8 @@
 use super::discovery;
 use super::logs::LogStore;
 use super::pod_log;
-use super::resources::PODS;
+use super::derived;
+use super::resources::{EVENTS_V1, NODE_METRICS, NODES, PODS, Storage};
 use super::workload::SimClock;
 use super::resources::{self, ResourceType};
 use super::selector::{FieldSelector, LabelSelector};
@@ -98,7 +99,7 @@ fn resolve(path: &str) -> Result<Target<'_>, ApiError> {
 }
 
 async fn handle(
-    State(SimState { store, logs, clock }): State<SimState>,
+    State(state): State<SimState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -106,25 +107,35 @@ async fn handle(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let store = &state.store;
+    let stored = |r: &ResourceType| r.storage == Storage::Stored;
     match (resolve(uri.path())?, method) {
         (Target::Discovery(doc), Method::GET) => Ok(Json(doc).into_response()),
         (Target::Collection { resource, namespace }, Method::GET) => {
             let params = ListParams::parse(resource, &query)?;
             if params.watch {
-                watch(&store, resource, namespace, params)
+                watch(store, resource, namespace, params)
             } else {
-                list(&store, resource, namespace, params, &headers)
+                list(&state, resource, namespace, params, &headers)
             }
         }
-        (Target::Collection { resource, namespace }, Method::POST) => create(&store, resource, namespace, &body),
-        (Target::Object { resource, namespace, name, subresource: None }, Method::GET) => {
+        (Target::Collection { resource, namespace }, Method::POST) if stored(resource) => create(store, resource, namespace, &body),
+        (Target::Object { resource, namespace, name, subresource: None }, Method::GET) if stored(resource) => {
             Ok(Json(store.get(resource, namespace, name)?).into_response())
         }
-        (Target::Object { resource, namespace, name, subresource: None }, Method::DELETE) => {
+        (Target::Object { resource, namespace, name, subresource: None }, Method::GET) => {
+            let (items, _) = current(&state, resource, Some(namespace).filter(|ns| !ns.is_empty()));
+            items
+                .into_iter()
+                .find(|o| o["metadata"]["name"] == name)
+                .map(|o| Json(o).into_response())
+                .ok_or_else(|| StoreError::NotFound { plural: resource.plural, name: name.to_string() }.into())
+        }
+        (Target::Object { resource, namespace, name, subresource: None }, Method::DELETE) if stored(resource) => {
             Ok(Json(store.delete(resource, namespace, name)?).into_response())
         }
         (Target::Object { resource, namespace, name, subresource: Some("log") }, Method::GET) if resource == &PODS => {
-            pod_log::serve(&store, &logs, namespace, name, &query, clock.now())
+            pod_log::serve(store, &state.logs, namespace, name, &query, state.clock.now())
         }
         (Target::Object { subresource: Some(_), .. }, _) => Err(ApiError::NoSuchResource),
         _ => Err(ApiError::MethodNotAllowed),
@@ -155,6 +166,7 @@ impl ListParams {
         };
         let supported_fields: &[&str] = match resource.plural {
             "pods" => &["spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP"],
+            "events" if resource.group == "events.k8s.io" => &["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "type", "reportingController"],
             "events" => &[
                 "involvedObject.kind",
                 "involvedObject.namespace",
@@ -207,14 +219,43 @@ fn wants_table(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains("as=Table"))
 }
 
+/// The objects of a resource now, however it is kept, with the store's version.
+fn current(state: &SimState, resource: &'static ResourceType, namespace: Option<&str>) -> (Vec<Object>, u64) {
+    match resource.storage {
+        Storage::Stored => state.store.list(resource, namespace),
+        Storage::ConvertedFrom(base) => {
+            let (items, rv) = state.store.list(base, namespace);
+            (derived::objects(items.iter().map(|o| convert(resource, o))), rv)
+        }
+        Storage::Computed => {
+            let now = state.clock.now();
+            let (pods, rv) = state.store.list(&PODS, None);
+            let values: Vec<Value> = if resource == &NODE_METRICS {
+                state.store.list(&NODES, None).0.iter().map(|n| derived::node_metrics(n, &pods, now)).collect()
+            } else {
+                pods.iter()
+                    .filter(|p| namespace.is_none_or(|ns| p["metadata"]["namespace"] == ns))
+                    .filter_map(|p| derived::pod_metrics(p, now))
+                    .collect()
+            };
+            (derived::objects(values), rv)
+        }
+    }
+}
+
+/// An object of a converted resource in that resource's shape.
+fn convert(resource: &ResourceType, object: &Value) -> Value {
+    if resource == &EVENTS_V1 { derived::event_v1(object) } else { object.clone() }
+}
+
 fn list(
-    store: &Store,
+    state: &SimState,
     resource: &'static ResourceType,
     namespace: Option<&str>,
     params: ListParams,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (items, rv) = store.list(resource, namespace);
+    let (items, rv) = current(state, resource, namespace);
     let mut selected: Vec<Object> = items
         .into_iter()
         .filter(|o| params.matches(namespace, o))
@@ -273,9 +314,10 @@ fn watch_line(kind: &str, object: &Value) -> Bytes {
 
 /// The watch event a change becomes for this watcher, if any: an object that starts or stops
 /// matching the selectors is ADDED or DELETED for it.
-fn event_for(change: &Change, namespace: Option<&str>, params: &ListParams) -> Option<Bytes> {
-    let now = params.matches(namespace, &change.object);
-    let before = change.previous.as_ref().map(|p| params.matches(namespace, p));
+fn event_for(resource: &ResourceType, change: &Change, namespace: Option<&str>, params: &ListParams) -> Option<Bytes> {
+    let object = convert(resource, &change.object);
+    let now = params.matches(namespace, &object);
+    let before = change.previous.as_ref().map(|p| params.matches(namespace, &convert(resource, p)));
     let kind = match (change.change, before, now) {
         (ChangeType::Modified, Some(true), true) => "MODIFIED",
         (ChangeType::Modified, Some(false), true) => "ADDED",
@@ -283,11 +325,16 @@ fn event_for(change: &Change, namespace: Option<&str>, params: &ListParams) -> O
         (ChangeType::Added | ChangeType::Deleted, _, true) => change.change.as_str(),
         _ => return None,
     };
-    Some(watch_line(kind, &change.object))
+    Some(watch_line(kind, &object))
 }
 
 fn watch(store: &Store, resource: &'static ResourceType, namespace: Option<&str>, params: ListParams) -> Result<Response, ApiError> {
-    let start = match store.watch(resource, params.from) {
+    let source = match resource.storage {
+        Storage::Stored => resource,
+        Storage::ConvertedFrom(base) => base,
+        Storage::Computed => return Err(ApiError::MethodNotAllowed),
+    };
+    let start = match store.watch(source, params.from) {
         Ok(start) => start,
         // A real server opens the stream and sends the 410 as an ERROR event.
         Err(err @ StoreError::Expired { .. }) => {
@@ -301,7 +348,7 @@ fn watch(store: &Store, resource: &'static ResourceType, namespace: Option<&str>
     tokio::spawn(async move {
         let mut seen = start.rv;
         for change in &start.backlog {
-            if let Some(line) = event_for(change, namespace.as_deref(), &params) {
+            if let Some(line) = event_for(resource, change, namespace.as_deref(), &params) {
                 if tx.send(line).await.is_err() {
                     return;
                 }
@@ -321,7 +368,7 @@ fn watch(store: &Store, resource: &'static ResourceType, namespace: Option<&str>
                 received = live.recv() => match received {
                     Ok(change) => {
                         seen = seen.max(change.rv);
-                        if change.resource == resource { event_for(&change, namespace.as_deref(), &params) } else { None }
+                        if change.resource == source { event_for(resource, &change, namespace.as_deref(), &params) } else { None }
                     }
                     // Fell too far behind: end the stream; the client resumes from its last version.
                     Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => return,

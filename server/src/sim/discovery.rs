@@ -1,6 +1,6 @@
 //! Discovery documents: what kubectl and the client libraries read to learn which resources exist.
 
-use super::resources::{self, ResourceType};
+use super::resources::{self, ResourceType, Storage};
 use serde_json::{Value, json};
 
 /// `/version`.
@@ -53,7 +53,10 @@ fn resource_entry(r: &ResourceType) -> Value {
         "singularName": r.singular,
         "namespaced": r.namespaced,
         "kind": r.kind,
-        "verbs": ["create", "delete", "get", "list", "watch"],
+        "verbs": match r.storage {
+            Storage::Computed => json!(["get", "list"]),
+            _ => json!(["create", "delete", "get", "list", "watch"]),
+        },
         "shortNames": r.short_names,
     });
     if r.plural == "pods" || r.plural == "services" {

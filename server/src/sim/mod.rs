@@ -12,6 +12,7 @@
 //! through real Kubernetes API requests.
 
 pub mod api;
+pub mod derived;
 pub mod discovery;
 pub mod kubeconfig;
 pub mod logs;

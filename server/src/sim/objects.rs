@@ -104,6 +104,8 @@ pub struct PodSpec<'a> {
     pub driver: bool,
     pub size: Size,
     pub node: Option<&'a str>,
+    /// The simulated container's memory climbs to its limit (it is about to be OOMKilled).
+    pub memory_leak: bool,
 }
 
 pub fn pod(spec: &PodSpec<'_>, created: Timestamp) -> Value {
@@ -111,6 +113,9 @@ pub fn pod(spec: &PodSpec<'_>, created: Timestamp) -> Value {
     let mut metadata = json!({"name": spec.name, "namespace": spec.namespace, "labels": spec.labels, "creationTimestamp": rfc3339(created)});
     if let Some(owner) = &spec.owner {
         metadata["ownerReferences"] = json!([owner_reference(owner)]);
+    }
+    if spec.memory_leak {
+        metadata["annotations"] = json!({super::derived::MEMORY_PROFILE: "leak"});
     }
     let mut pod = json!({
         "metadata": metadata,
@@ -301,4 +306,27 @@ pub fn set_node_lost(pod: &mut Value, at: Timestamp) {
     pod["status"]["phase"] = json!("Failed");
     pod["status"]["reason"] = json!("NodeShutdown");
     pod["status"]["message"] = json!("Pod was terminated in response to imminent node shutdown.");
+}
+
+/// The CustomResourceDefinition spark-operator installs for one of its kinds, with the printer
+/// columns kubectl shows.
+pub fn crd(resource: &super::resources::ResourceType, columns: Value, at: Timestamp) -> Value {
+    json!({
+        "metadata": {"name": format!("{}.{}", resource.plural, resource.group), "creationTimestamp": rfc3339(at),
+                     "annotations": {"controller-gen.kubebuilder.io/version": "v0.17.1"}},
+        "spec": {
+            "group": resource.group,
+            "names": {"kind": resource.kind, "listKind": format!("{}List", resource.kind), "plural": resource.plural,
+                      "singular": resource.singular, "shortNames": resource.short_names},
+            "scope": "Namespaced",
+            "versions": [{
+                "name": resource.version, "served": true, "storage": true,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": columns,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}
+            }]
+        },
+        "status": {"acceptedNames": {"kind": resource.kind, "plural": resource.plural}, "storedVersions": [resource.version],
+                   "conditions": [{"type": "Established", "status": "True", "lastTransitionTime": rfc3339(at)}]}
+    })
 }

@@ -11,6 +11,19 @@ pub struct ResourceType {
     pub kind: &'static str,
     pub namespaced: bool,
     pub short_names: &'static [&'static str],
+    /// Where its objects come from.
+    pub storage: Storage,
+}
+
+/// How a resource's objects are kept.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub enum Storage {
+    /// In the store, written by the workload and by clients.
+    Stored,
+    /// Another resource's objects in this version's shape (events.k8s.io/v1 over core events).
+    ConvertedFrom(&'static ResourceType),
+    /// Computed when asked (metrics.k8s.io): get and list only.
+    Computed,
 }
 
 impl ResourceType {
@@ -32,6 +45,7 @@ pub static NAMESPACES: ResourceType = ResourceType {
     kind: "Namespace",
     namespaced: false,
     short_names: &["ns"],
+    storage: Storage::Stored,
 };
 pub static NODES: ResourceType = ResourceType {
     group: "",
@@ -41,6 +55,7 @@ pub static NODES: ResourceType = ResourceType {
     kind: "Node",
     namespaced: false,
     short_names: &["no"],
+    storage: Storage::Stored,
 };
 pub static PODS: ResourceType = ResourceType {
     group: "",
@@ -50,6 +65,7 @@ pub static PODS: ResourceType = ResourceType {
     kind: "Pod",
     namespaced: true,
     short_names: &["po"],
+    storage: Storage::Stored,
 };
 pub static SERVICES: ResourceType = ResourceType {
     group: "",
@@ -59,6 +75,7 @@ pub static SERVICES: ResourceType = ResourceType {
     kind: "Service",
     namespaced: true,
     short_names: &["svc"],
+    storage: Storage::Stored,
 };
 pub static EVENTS: ResourceType = ResourceType {
     group: "",
@@ -68,6 +85,7 @@ pub static EVENTS: ResourceType = ResourceType {
     kind: "Event",
     namespaced: true,
     short_names: &["ev"],
+    storage: Storage::Stored,
 };
 pub static SPARK_APPLICATIONS: ResourceType = ResourceType {
     group: "sparkoperator.k8s.io",
@@ -77,6 +95,7 @@ pub static SPARK_APPLICATIONS: ResourceType = ResourceType {
     kind: "SparkApplication",
     namespaced: true,
     short_names: &["sparkapp"],
+    storage: Storage::Stored,
 };
 pub static SCHEDULED_SPARK_APPLICATIONS: ResourceType = ResourceType {
     group: "sparkoperator.k8s.io",
@@ -86,6 +105,48 @@ pub static SCHEDULED_SPARK_APPLICATIONS: ResourceType = ResourceType {
     kind: "ScheduledSparkApplication",
     namespaced: true,
     short_names: &["scheduledsparkapp"],
+    storage: Storage::Stored,
+};
+
+pub static EVENTS_V1: ResourceType = ResourceType {
+    group: "events.k8s.io",
+    version: "v1",
+    plural: "events",
+    singular: "event",
+    kind: "Event",
+    namespaced: true,
+    short_names: &["ev"],
+    storage: Storage::ConvertedFrom(&EVENTS),
+};
+pub static POD_METRICS: ResourceType = ResourceType {
+    group: "metrics.k8s.io",
+    version: "v1beta1",
+    plural: "pods",
+    singular: "",
+    kind: "PodMetrics",
+    namespaced: true,
+    short_names: &[],
+    storage: Storage::Computed,
+};
+pub static NODE_METRICS: ResourceType = ResourceType {
+    group: "metrics.k8s.io",
+    version: "v1beta1",
+    plural: "nodes",
+    singular: "",
+    kind: "NodeMetrics",
+    namespaced: false,
+    short_names: &[],
+    storage: Storage::Computed,
+};
+pub static CUSTOM_RESOURCE_DEFINITIONS: ResourceType = ResourceType {
+    group: "apiextensions.k8s.io",
+    version: "v1",
+    plural: "customresourcedefinitions",
+    singular: "customresourcedefinition",
+    kind: "CustomResourceDefinition",
+    namespaced: false,
+    short_names: &["crd", "crds"],
+    storage: Storage::Stored,
 };
 
 /// Everything served, in discovery order.
@@ -95,8 +156,12 @@ pub const ALL: &[&ResourceType] = &[
     &PODS,
     &SERVICES,
     &EVENTS,
+    &EVENTS_V1,
     &SPARK_APPLICATIONS,
     &SCHEDULED_SPARK_APPLICATIONS,
+    &POD_METRICS,
+    &NODE_METRICS,
+    &CUSTOM_RESOURCE_DEFINITIONS,
 ];
 
 /// The resource at `group`/`version`/`plural`, if served.

@@ -9,7 +9,7 @@
 
 use super::SimState;
 use super::objects::{self, AppSpec, EventSpec, Involved, OPERATOR_APP_NAME, Owner, PodSpec, SPARK_APP_SELECTOR, SPARK_EXEC_ID, SPARK_ROLE, Size};
-use super::resources::{EVENTS, NAMESPACES, NODES, PODS, SCHEDULED_SPARK_APPLICATIONS, SERVICES, SPARK_APPLICATIONS};
+use super::resources::{CUSTOM_RESOURCE_DEFINITIONS, EVENTS, NAMESPACES, NODES, PODS, SCHEDULED_SPARK_APPLICATIONS, SERVICES, SPARK_APPLICATIONS};
 use super::rng::Rng;
 use super::scenario::{Launcher, NodeSpec, Outcome, Scenario, Template};
 use super::spark_logs as text;
@@ -181,6 +181,21 @@ impl Workload {
         for node in &self.nodes {
             let _ = store.create(&NODES, objects::node(node, boot));
         }
+        let app_columns = json!([
+            {"name": "Status", "type": "string", "jsonPath": ".status.applicationState.state"},
+            {"name": "Attempts", "type": "string", "jsonPath": ".status.executionAttempts"},
+            {"name": "Start", "type": "string", "jsonPath": ".status.lastSubmissionAttemptTime"},
+            {"name": "Finish", "type": "string", "jsonPath": ".status.terminationTime"},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+        ]);
+        let scheduled_columns = json!([
+            {"name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"},
+            {"name": "Last Run", "type": "date", "jsonPath": ".status.lastRun"},
+            {"name": "Last Run Name", "type": "string", "jsonPath": ".status.lastRunName"},
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+        ]);
+        let _ = store.create(&CUSTOM_RESOURCE_DEFINITIONS, objects::crd(&SPARK_APPLICATIONS, app_columns, boot));
+        let _ = store.create(&CUSTOM_RESOURCE_DEFINITIONS, objects::crd(&SCHEDULED_SPARK_APPLICATIONS, scheduled_columns, boot));
         for t in self.scenario.templates.iter().filter(|t| t.scheduled) {
             let _ = store.create(&SCHEDULED_SPARK_APPLICATIONS, objects::scheduled_application(&t.namespace, &t.name, "@every 5m", boot));
         }
@@ -538,7 +553,16 @@ impl Workload {
             name: a["metadata"]["name"].as_str().unwrap_or_default(),
             uid: a["metadata"]["uid"].as_str().unwrap_or_default(),
         });
-        let spec = PodSpec { namespace: ns, name: &run.driver_pod, labels: pod_labels(t, run, None), owner, driver: true, size: DRIVER_SIZE, node: run.node.as_deref() };
+        let spec = PodSpec {
+            namespace: ns,
+            name: &run.driver_pod,
+            labels: pod_labels(t, run, None),
+            owner,
+            driver: true,
+            size: DRIVER_SIZE,
+            node: run.node.as_deref(),
+            memory_leak: t.outcome == Outcome::DriverOom,
+        };
         let Ok(driver) = store.create(&PODS, objects::pod(&spec, at)) else { return };
         let owner = Owner { api_version: "v1", kind: "Pod", name: &run.driver_pod, uid: driver["metadata"]["uid"].as_str().unwrap_or_default() };
         let _ = store.create(&SERVICES, objects::driver_service(ns, &run.prefix, &run.app_id, &owner, at));
@@ -572,7 +596,16 @@ impl Workload {
             uid: d["metadata"]["uid"].as_str().unwrap_or_default(),
         });
         let node = self.nodes[self.rng.below(self.nodes.len())].name.clone();
-        let spec = PodSpec { namespace: &t.namespace, name: &name, labels: pod_labels(t, &self.runs[i], Some(id)), owner, driver: false, size: t.executor, node: Some(&node) };
+        let spec = PodSpec {
+            namespace: &t.namespace,
+            name: &name,
+            labels: pod_labels(t, &self.runs[i], Some(id)),
+            owner,
+            driver: false,
+            size: t.executor,
+            node: Some(&node),
+            memory_leak: t.outcome == Outcome::ExecutorOom && id == 1,
+        };
         let _ = store.create(&PODS, objects::pod(&spec, at));
         self.pod_event(&t.namespace, &name, "Scheduled", &format!("Successfully assigned {}/{name} to {node}", t.namespace), false, "default-scheduler", at);
         self.runs[i].executors.push(Executor { name, id, ip: String::new(), running: false });
