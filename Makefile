@@ -8,6 +8,8 @@ CARGO_LEPTOS_VERSION := 0.3.11
 TAILWIND_VERSION     := 4.3.5
 BINARYEN_VERSION     := 132.0.0
 PLAYWRIGHT_VERSION   := 1.65.1
+# PyPI, into .tools/venv: the official Kubernetes client the tests drive.
+KUBERNETES_PY_VERSION := 37.0.2
 # Debian packages: Chromium for the browser tests; kubectl from Debian's kubernetes-client.
 APT_TEST_PACKAGES    := chromium
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
@@ -21,6 +23,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 # The Debian kubectl the tests drive (a machine may have another kubectl on PATH).
 export KUBECTL := $(TOOLS)/kubernetes-client/usr/bin/kubectl
 export SPARKBOARD_BIN := $(CURDIR)/target/release/sparkboard
+# The tests' Python, with the test-only packages, apart from the machine's.
+export PYTHON := $(TOOLS)/venv/bin/python
 # cargo-leptos compiles the server with this set; `cargo test` must too, or it recompiles leptos
 # (which reads it at compile time) and overwrites the release binary with a different one.
 export LEPTOS_OUTPUT_NAME := sparkboard
@@ -50,7 +54,12 @@ e2e: build test-tools
 tools: $(CARGO_BIN)/cargo-leptos $(CARGO_BIN)/wasm-bindgen-$(WASM_BINDGEN_VERSION).stamp node_modules/.versions-$(TAILWIND_VERSION)-$(BINARYEN_VERSION)-$(PLAYWRIGHT_VERSION)
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-test-tools: tools $(KUBECTL) /usr/bin/chromium
+test-tools: tools $(KUBECTL) /usr/bin/chromium $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION)
+
+$(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION):
+	python3 -m venv $(TOOLS)/venv
+	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check kubernetes==$(KUBERNETES_PY_VERSION)
+	touch $@
 
 $(CARGO_BIN)/cargo-leptos:
 	@# cargo-leptos $(CARGO_LEPTOS_VERSION) needs a newer rustc than stable here; nightly builds it.

@@ -258,7 +258,12 @@ impl Workload {
         let mut due: BinaryHeap<Reverse<(Timestamp, usize)>> =
             (0..self.runs.len()).filter_map(|i| self.next_due(i).map(|at| Reverse((at, i)))).filter(|Reverse((at, _))| *at <= now).collect();
         while let Some(Reverse((at, i))) = due.pop() {
-            let Some(&(_, step)) = self.runs[i].steps.get(self.runs[i].next) else { continue };
+            let Some(&(_, mut step)) = self.runs[i].steps.get(self.runs[i].next) else { continue };
+            if step != Step::CreateApp && self.deleted_by_someone_else(i) {
+                // kubectl delete, say: the operator stops working on it; the next run follows.
+                self.runs[i].next = self.runs[i].steps.len() - 1;
+                step = Step::End;
+            }
             self.chatter(i, at);
             self.runs[i].next += 1;
             self.apply(i, step, at);
@@ -273,6 +278,13 @@ impl Workload {
         for i in 0..self.runs.len() {
             self.chatter(i, now);
         }
+    }
+
+    /// The run's SparkApplication was deleted by a client, not by the engine.
+    fn deleted_by_someone_else(&self, i: usize) -> bool {
+        let t = self.template(i);
+        t.launcher == Launcher::Operator
+            && self.sim.store.get(&SPARK_APPLICATIONS, &t.namespace, &self.runs[i].job_name).is_err()
     }
 
     /// When run `i`'s next step is due.
