@@ -46,6 +46,13 @@ pub struct WorkloadArgs {
     /// Simulated seconds per real second (2 plays the workload twice as fast).
     #[arg(long, env = "SPARKBOARD_SPEED", default_value_t = 1.0)]
     pub speed: f64,
+    /// How many changes a watch can resume from; older resourceVersions get 410 Expired.
+    #[arg(long, env = "SPARKBOARD_WATCH_HISTORY", default_value_t = crate::sim::store::DEFAULT_HISTORY)]
+    pub watch_history: usize,
+    /// Fault injection: cut every watch connection this many seconds after it starts, without
+    /// a clean end, as a load balancer or a restarting API server would.
+    #[arg(long, env = "SPARKBOARD_DROP_WATCHES_AFTER")]
+    pub drop_watches_after: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +84,9 @@ pub struct SimArgs {
     /// Where to write a kubeconfig for this cluster (for kubectl and `sparkboard serve`).
     #[arg(long, env = "SPARKBOARD_KUBECONFIG_OUT")]
     pub kubeconfig_out: Option<PathBuf>,
+    /// Serve HTTPS with a fresh CA and require a bearer token; both go into the kubeconfig.
+    #[arg(long, env = "SPARKBOARD_TLS")]
+    pub tls: bool,
     #[command(flatten)]
     pub workload: WorkloadArgs,
 }
@@ -88,6 +98,10 @@ pub enum ConfigError {
     Speed(f64),
     #[error("--namespace must not be empty")]
     EmptyNamespace,
+    #[error("--watch-history must be at least 1")]
+    WatchHistory,
+    #[error("--drop-watches-after must be a finite number of seconds above 0, not {0}")]
+    DropWatches(f64),
 }
 
 impl WorkloadArgs {
@@ -95,7 +109,14 @@ impl WorkloadArgs {
         if !(self.speed.is_finite() && self.speed > 0.0) {
             return Err(ConfigError::Speed(self.speed));
         }
-        Ok(SimOptions { seed: self.seed, speed: self.speed })
+        if self.watch_history == 0 {
+            return Err(ConfigError::WatchHistory);
+        }
+        let drop_watches_after = match self.drop_watches_after {
+            Some(s) if !(s.is_finite() && s > 0.0) => return Err(ConfigError::DropWatches(s)),
+            other => other.map(std::time::Duration::from_secs_f64),
+        };
+        Ok(SimOptions { seed: self.seed, speed: self.speed, watch_history: self.watch_history, drop_watches_after })
     }
 }
 
@@ -127,7 +148,9 @@ mod tests {
 
     #[test]
     fn a_bad_speed_is_refused() {
-        let args = WorkloadArgs { seed: 1, speed: 0.0 };
+        let args = WorkloadArgs { seed: 1, speed: 0.0, watch_history: 10, drop_watches_after: None };
+        assert!(args.options().is_err());
+        let args = WorkloadArgs { seed: 1, speed: 1.0, watch_history: 10, drop_watches_after: Some(-1.0) };
         assert!(args.options().is_err());
     }
 }

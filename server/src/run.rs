@@ -2,7 +2,7 @@
 
 use crate::config::{Command, DemoArgs, ServeArgs, SimArgs};
 use crate::model::JobModel;
-use crate::sim::{Sim, kubeconfig};
+use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_watch;
 use crate::views::{self, AppState};
@@ -40,12 +40,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
     let sim = Sim::start(&args.workload.options()?);
     let listener = bind(args.listen).await?;
-    let url = format!("http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    let identity = args.tls.then(tls::Identity::generate).transpose()?;
+    let url = format!("{}://{addr}", if identity.is_some() { "https" } else { "http" });
     if let Some(path) = &args.kubeconfig_out {
-        std::fs::write(path, kubeconfig::render(&url)).with_context(|| format!("writing kubeconfig {}", path.display()))?;
+        let credentials = identity.as_ref().map(|i| kubeconfig::Credentials { ca_pem: &i.ca_pem, token: &i.token });
+        std::fs::write(path, kubeconfig::render(&url, credentials)).with_context(|| format!("writing kubeconfig {}", path.display()))?;
     }
     println!("simulated cluster listening on {url}");
-    axum::serve(listener, sim.router()).with_graceful_shutdown(shutdown()).await?;
+    match identity {
+        Some(identity) => {
+            let token: Arc<str> = identity.token.into();
+            let router = sim.router().layer(axum::middleware::from_fn(move |request, next| tls::require_token(token.clone(), request, next)));
+            tokio::select! {
+                _ = tls::serve(listener, router, identity.server) => {}
+                _ = shutdown() => {}
+            }
+        }
+        None => axum::serve(listener, sim.router()).with_graceful_shutdown(shutdown()).await?,
+    }
     Ok(())
 }
 

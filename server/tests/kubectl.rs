@@ -12,9 +12,13 @@ use std::time::{Duration, Instant};
 /// kubectl against the simulated cluster, with a discovery cache of its own (a shared one would
 /// remember another test's server on the same port).
 fn command(sim: &SimCluster, args: &[&str]) -> Command {
+    command_with(&sim.kubeconfig, args)
+}
+
+fn command_with(kubeconfig: &std::path::Path, args: &[&str]) -> Command {
     let program = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into());
     let mut command = Command::new(program);
-    command.arg("--kubeconfig").arg(&sim.kubeconfig).arg("--cache-dir").arg(sim.kubeconfig.with_file_name("kube-cache")).args(args);
+    command.arg("--kubeconfig").arg(kubeconfig).arg("--cache-dir").arg(kubeconfig.with_file_name("kube-cache")).args(args);
     command
 }
 
@@ -203,4 +207,27 @@ async fn kubectl_watches_describes_and_deletes() {
     assert!(deleted.contains(&format!("\"{app}\" deleted")), "{deleted}");
     let pods = get_json(&format!("{}/api/v1/namespaces/data-eng/pods?labelSelector=sparkoperator.k8s.io%2Fapp-name%3D{app}", sim.process.url)).await;
     assert_eq!(pods["items"].as_array().unwrap().len(), 0, "deleting the app deletes its pods");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_needs_the_ca_and_the_token_of_a_tls_cluster() {
+    let sim = start_sim("kubectl-tls", &["--tls"]);
+    let pods = kubectl(&sim, &["get", "pods", "-A", "-o", "name"]);
+    assert!(pods.lines().count() > 20, "{pods}");
+
+    let good = std::fs::read_to_string(&sim.kubeconfig).unwrap();
+    let token = serde_json::from_str::<serde_json::Value>(&good).unwrap()["users"][0]["user"]["token"].as_str().unwrap().to_string();
+    let wrong_token = sim.kubeconfig.with_file_name("wrong-token");
+    std::fs::write(&wrong_token, good.replace(&token, "not-the-token")).unwrap();
+    let refused = command_with(&wrong_token, &["get", "pods", "-A"]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Unauthorized"), "{refused:?}");
+
+    let no_ca = sim.kubeconfig.with_file_name("no-ca");
+    let mut config: serde_json::Value = serde_json::from_str(&good).unwrap();
+    config["clusters"][0]["cluster"].as_object_mut().unwrap().remove("certificate-authority-data");
+    std::fs::write(&no_ca, config.to_string()).unwrap();
+    let untrusted = command_with(&no_ca, &["get", "pods", "-A"]).output().unwrap();
+    assert!(!untrusted.status.success());
+    assert!(String::from_utf8_lossy(&untrusted.stderr).contains("certificate"), "{untrusted:?}");
 }

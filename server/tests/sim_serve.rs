@@ -138,3 +138,37 @@ async fn an_unknown_job_is_a_404_that_names_it() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "no job ml/nope");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_recovers_from_cut_watches_and_expired_versions() {
+    // Watches are cut mid-stream every second, and the sim remembers only the last change: at
+    // 30x, a watcher resuming from its last resourceVersion finds it gone (410) and must list
+    // again. Then the cluster is frozen, and the dashboard must have caught up exactly.
+    let sim = start_sim("faults", &["--speed", "30", "--watch-history", "1", "--drop-watches-after", "1"]);
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    wait_ready(&dashboard.url).await;
+    let stats = eventually("a watch cut and a resume refused with 410", Duration::from_secs(30), || async {
+        let stats = get_json(&format!("{}/sim/stats", sim.process.url)).await;
+        let (dropped, expired) = (stats["watches_dropped"].as_u64().unwrap(), stats["watches_expired"].as_u64().unwrap());
+        if dropped > 0 && expired > 0 { Ok(stats) } else { Err(stats.to_string()) }
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let frozen = client.put(format!("{}/sim/speed?value=0", sim.process.url)).send().await.unwrap();
+    assert!(frozen.status().is_success());
+    let shown = converges(&sim.process.url, &dashboard.url, |_| true).await;
+    assert!(shown.len() >= 15, "{shown:?} after {stats}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_connects_to_a_tls_cluster_with_a_token() {
+    let sim = start_sim("tls", &["--tls"]);
+    assert!(sim.process.url.starts_with("https://"));
+    let kubeconfig = std::fs::read_to_string(&sim.kubeconfig).unwrap();
+    assert!(kubeconfig.contains("certificate-authority-data") && kubeconfig.contains("\"token\""));
+    let dashboard = Process::start(&["serve", "--kubeconfig", sim.kubeconfig.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    wait_ready(&dashboard.url).await;
+    let jobs = dashboard_jobs(&dashboard.url).await;
+    assert!(jobs.len() >= 15, "{jobs:?}");
+}

@@ -10,7 +10,8 @@ use super::logs::LogStore;
 use super::pod_log;
 use super::derived;
 use super::resources::{EVENTS_V1, NODE_METRICS, NODES, PODS, Storage};
-use super::workload::SimClock;
+use super::SimStats;
+use super::clock::SimClock;
 use super::resources::{self, ResourceType};
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::ApiError;
@@ -43,6 +44,9 @@ pub struct SimState {
     pub store: Arc<Store>,
     pub logs: Arc<LogStore>,
     pub clock: SimClock,
+    /// Fault injection: cut watches after this long.
+    pub drop_watches_after: Option<Duration>,
+    pub stats: Arc<SimStats>,
 }
 
 /// The API router.
@@ -52,12 +56,36 @@ pub fn router(state: SimState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
         .route("/livez", get(|| async { "ok" }))
+        .route("/sim/stats", get(stats))
+        .route("/sim/speed", axum::routing::put(set_speed))
         .route("/api", get(|| async { Json(discovery::core_versions()) }))
         .route("/apis", get(|| async { Json(discovery::group_list()) }))
         .route("/api/{*rest}", axum::routing::any(handle))
         .route("/apis/{*rest}", axum::routing::any(handle))
         .fallback(|| async { ApiError::NoSuchResource })
         .with_state(state)
+}
+
+async fn stats(State(state): State<SimState>) -> Json<Value> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let s = &state.stats;
+    Json(json!({
+        "watches_started": s.watches_started.load(Relaxed),
+        "watches_expired": s.watches_expired.load(Relaxed),
+        "watches_dropped": s.watches_dropped.load(Relaxed),
+        "resource_version": state.store.resource_version(),
+    }))
+}
+
+/// `PUT /sim/speed?value=X`: how fast the workload plays from now on (0 freezes it).
+async fn set_speed(State(state): State<SimState>, Query(query): Query<HashMap<String, String>>) -> Result<Json<Value>, ApiError> {
+    let speed = query
+        .get("value")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| ApiError::BadRequest("value must be a number of simulated seconds per second, 0 or more".into()))?;
+    state.clock.set_speed(speed);
+    Ok(Json(json!({"speed": speed})))
 }
 
 /// What a resource path names.
@@ -114,7 +142,7 @@ async fn handle(
         (Target::Collection { resource, namespace }, Method::GET) => {
             let params = ListParams::parse(resource, &query)?;
             if params.watch {
-                watch(store, resource, namespace, params)
+                watch(&state, resource, namespace, params)
             } else {
                 list(&state, resource, namespace, params, &headers)
             }
@@ -328,39 +356,53 @@ fn event_for(resource: &ResourceType, change: &Change, namespace: Option<&str>, 
     Some(watch_line(kind, &object))
 }
 
-fn watch(store: &Store, resource: &'static ResourceType, namespace: Option<&str>, params: ListParams) -> Result<Response, ApiError> {
+fn watch(state: &SimState, resource: &'static ResourceType, namespace: Option<&str>, params: ListParams) -> Result<Response, ApiError> {
+    use std::sync::atomic::Ordering::Relaxed;
     let source = match resource.storage {
         Storage::Stored => resource,
         Storage::ConvertedFrom(base) => base,
         Storage::Computed => return Err(ApiError::MethodNotAllowed),
     };
-    let start = match store.watch(source, params.from) {
+    state.stats.watches_started.fetch_add(1, Relaxed);
+    let start = match state.store.watch(source, params.from) {
         Ok(start) => start,
         // A real server opens the stream and sends the 410 as an ERROR event.
         Err(err @ StoreError::Expired { .. }) => {
+            state.stats.watches_expired.fetch_add(1, Relaxed);
             let line = watch_line("ERROR", &ApiError::from(err).status());
             return Ok(stream_response(futures::stream::iter([Ok::<_, Infallible>(line)])));
         }
         Err(other) => return Err(other.into()),
     };
     let namespace = namespace.map(str::to_string);
-    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
+    let cut_after = state.drop_watches_after;
+    let stats = state.stats.clone();
     tokio::spawn(async move {
         let mut seen = start.rv;
         for change in &start.backlog {
             if let Some(line) = event_for(resource, change, namespace.as_deref(), &params) {
-                if tx.send(line).await.is_err() {
+                if tx.send(Ok(line)).await.is_err() {
                     return;
                 }
             }
         }
         let deadline = tokio::time::sleep(params.timeout);
         tokio::pin!(deadline);
+        let cut = tokio::time::sleep(cut_after.unwrap_or(Duration::MAX / 4));
+        tokio::pin!(cut);
         let mut bookmarks = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
         let mut live = start.live;
         loop {
             let line = tokio::select! {
                 _ = &mut deadline => return,
+                _ = &mut cut, if cut_after.is_some() => {
+                    // An error ends the body without its terminator: the client sees a broken
+                    // connection, not a clean end.
+                    stats.watches_dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let _ = tx.send(Err(std::io::Error::other("watch cut by fault injection"))).await;
+                    return;
+                }
                 _ = bookmarks.tick(), if params.bookmarks => Some(watch_line(
                     "BOOKMARK",
                     &json!({"kind": resource.kind, "apiVersion": resource.api_version(), "metadata": {"resourceVersion": seen.to_string()}}),
@@ -375,21 +417,20 @@ fn watch(store: &Store, resource: &'static ResourceType, namespace: Option<&str>
                 },
             };
             if let Some(line) = line {
-                if tx.send(line).await.is_err() {
+                if tx.send(Ok(line)).await.is_err() {
                     return;
                 }
             }
         }
     });
-    let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, Infallible>);
-    Ok(stream_response(stream))
+    Ok(stream_response(tokio_stream::wrappers::ReceiverStream::new(rx)))
 }
 
-use futures::StreamExt;
 
-fn stream_response<S>(stream: S) -> Response
+fn stream_response<S, E>(stream: S) -> Response
 where
-    S: futures::Stream<Item = Result<Bytes, Infallible>> + Send + 'static,
+    S: futures::Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Into<axum::BoxError>,
 {
     Response::builder()
         .header(header::CONTENT_TYPE, "application/json")
@@ -441,7 +482,13 @@ mod http_tests {
     use tower::ServiceExt;
 
     fn router(store: Arc<Store>) -> Router {
-        super::router(SimState { store, logs: Arc::new(LogStore::default()), clock: SimClock::new(1.0) })
+        super::router(SimState {
+            store,
+            logs: Arc::new(LogStore::default()),
+            clock: SimClock::new(1.0),
+            drop_watches_after: None,
+            stats: Arc::default(),
+        })
     }
 
     fn store_with_pods() -> Arc<Store> {

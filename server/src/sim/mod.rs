@@ -12,6 +12,7 @@
 //! through real Kubernetes API requests.
 
 pub mod api;
+pub mod clock;
 pub mod derived;
 pub mod discovery;
 pub mod kubeconfig;
@@ -26,6 +27,7 @@ mod spark_logs;
 pub mod status;
 pub mod store;
 pub mod table;
+pub mod tls;
 pub mod workload;
 
 pub use api::SimState;
@@ -34,7 +36,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use store::{ChangeType, Store, WatchFrom};
 use scenario::Scenario;
-use workload::{SimClock, Workload};
+use clock::SimClock;
+use workload::Workload;
 
 /// How the simulated cluster plays.
 #[derive(Clone, Debug)]
@@ -43,6 +46,19 @@ pub struct SimOptions {
     pub seed: u64,
     /// How many simulated seconds pass per wall-clock second.
     pub speed: f64,
+    /// How many changes a watch can resume from.
+    pub watch_history: usize,
+    /// Cut every watch this long after it starts (fault injection).
+    pub drop_watches_after: Option<Duration>,
+}
+
+/// Counters of what the simulated API did to its clients, at `/sim/stats`: tests use them to
+/// know a fault path really ran.
+#[derive(Debug, Default)]
+pub struct SimStats {
+    pub watches_started: std::sync::atomic::AtomicU64,
+    pub watches_expired: std::sync::atomic::AtomicU64,
+    pub watches_dropped: std::sync::atomic::AtomicU64,
 }
 
 /// A running simulated cluster.
@@ -54,7 +70,13 @@ pub struct Sim {
 impl Sim {
     /// Fills the store with the demo scenario and starts the workload engine (needs a runtime).
     pub fn start(options: &SimOptions) -> Sim {
-        let state = SimState { store: Arc::new(Store::default()), logs: Arc::new(LogStore::default()), clock: SimClock::new(options.speed) };
+        let state = SimState {
+            store: Arc::new(Store::with_history(options.watch_history)),
+            logs: Arc::new(LogStore::default()),
+            clock: SimClock::new(options.speed),
+            drop_watches_after: options.drop_watches_after,
+            stats: Arc::default(),
+        };
         let workload = Workload::new(state.clone(), Scenario::demo(options.seed), options.seed);
         let engine = tokio::spawn(workload.run(Duration::from_millis(100)));
         let janitor = tokio::spawn(drop_logs_of_deleted_pods(state.clone()));

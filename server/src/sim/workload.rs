@@ -14,11 +14,11 @@ use super::rng::Rng;
 use super::scenario::{Launcher, NodeSpec, Outcome, Scenario, Template};
 use super::spark_logs as text;
 use super::store::rfc3339;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Driver size of every job: 1 core, 2 GiB heap, Spark's default 384 MiB overhead.
 const DRIVER_SIZE: Size = Size { cores: 1, memory_mib: 2048, overhead_mib: 384 };
@@ -112,28 +112,7 @@ struct Run {
     last_scheduling_report: Option<Timestamp>,
 }
 
-/// A clock that runs `speed` times faster than the wall clock.
-#[derive(Clone, Copy, Debug)]
-pub struct SimClock {
-    wall_origin: Instant,
-    sim_origin: Timestamp,
-    speed: f64,
-}
-
-impl SimClock {
-    pub fn new(speed: f64) -> SimClock {
-        SimClock { wall_origin: Instant::now(), sim_origin: Timestamp::now(), speed: speed.max(0.0) }
-    }
-
-    pub fn now(&self) -> Timestamp {
-        let elapsed = self.wall_origin.elapsed().as_secs_f64() * self.speed;
-        after(self.sim_origin, elapsed)
-    }
-}
-
-fn after(start: Timestamp, seconds: f64) -> Timestamp {
-    start.saturating_add(SignedDuration::from_secs_f64(seconds)).unwrap_or(start)
-}
+use super::clock::after;
 
 fn seconds_between(from: Timestamp, to: Timestamp) -> f64 {
     (to.as_nanosecond() - from.as_nanosecond()) as f64 / 1e9
@@ -524,9 +503,9 @@ impl Workload {
                         ex.running = false;
                         (ex.name.clone(), ex.id, ex.ip.clone())
                     };
-                    self.log(ns, &name, EXECUTOR_CONTAINER, after(at, -0.5), &text::executor_memory_pressure(after(at, -0.5)));
+                    self.log(ns, &name, EXECUTOR_CONTAINER, at, &text::executor_memory_pressure(at));
                     self.end_container(ns, &name, EXECUTOR_CONTAINER, |p| objects::set_terminated(p, 137, "OOMKilled", at));
-                    self.log(ns, &driver_pod, DRIVER_CONTAINER, after(at, 0.2), &text::executor_lost(after(at, 0.2), id, &ip));
+                    self.log(ns, &driver_pod, DRIVER_CONTAINER, at, &text::executor_lost(at, id, &ip));
                     self.app_status(i, |s| s["executorState"][&name] = json!("FAILED"));
                     self.app_event(i, "SparkExecutorFailed", &format!("Executor {name} failed with ExitCode: 137, Reason: OOMKilled"), true, at);
                 }
@@ -661,14 +640,14 @@ impl Workload {
             (_, true) => text::python_failure(at, &format!("s3a://lake/{}/input/", t.name)),
             (_, false) => text::java_failure(at),
         };
-        self.log(&ns, &driver_pod, DRIVER_CONTAINER, after(at, -0.5), &last_words);
+        self.log(&ns, &driver_pod, DRIVER_CONTAINER, at, &last_words);
         for e in 0..self.runs[i].executors.len() {
             if !self.runs[i].executors[e].running {
                 continue;
             }
             self.runs[i].executors[e].running = false;
             let name = self.runs[i].executors[e].name.clone();
-            self.log(&ns, &name, EXECUTOR_CONTAINER, after(at, -0.3), &text::executor_shutdown(after(at, -0.3)));
+            self.log(&ns, &name, EXECUTOR_CONTAINER, at, &text::executor_shutdown(at));
             self.end_container(&ns, &name, EXECUTOR_CONTAINER, |p| objects::set_terminated(p, 0, "Completed", at));
             let state = if exit == 0 { "COMPLETED" } else { "FAILED" };
             self.app_status(i, |s| s["executorState"][&name] = json!(state));
@@ -701,8 +680,7 @@ impl Workload {
         let Some(node) = self.runs[i].node.clone() else { return };
         let store = self.sim.store.clone();
         let (ns, driver) = (self.template(i).namespace.clone(), self.runs[i].driver_pod.clone());
-        let warned = after(at, -0.1);
-        self.log(&ns, &driver, DRIVER_CONTAINER, warned, &[text::log4j(warned, "WARN", "SparkContext", "Received SIGTERM: the node is shutting down")]);
+        self.log(&ns, &driver, DRIVER_CONTAINER, at, &[text::log4j(at, "WARN", "SparkContext", "Received SIGTERM: the node is shutting down")]);
         let uid = store.get(&NODES, "", &node).map(|n| n["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
         let involved = Involved { api_version: "v1", kind: "Node", namespace: "", name: &node, uid: &uid };
         self.event(involved, "SpotInterrupted", "Spot interruption warning was triggered", true, "karpenter", after(at, -120.0));
@@ -806,10 +784,11 @@ mod tests {
     use super::*;
     use crate::sim::logs::LogStore;
     use crate::sim::store::Store;
+    use crate::sim::clock::SimClock;
     use std::sync::Arc;
 
     fn sim(speed: f64) -> SimState {
-        SimState { store: Arc::new(Store::default()), logs: Arc::new(LogStore::default()), clock: SimClock::new(speed) }
+        SimState { store: Arc::new(Store::default()), logs: Arc::new(LogStore::default()), clock: SimClock::new(speed), drop_watches_after: None, stats: Arc::default() }
     }
 
     fn app_states(sim: &SimState) -> std::collections::BTreeSet<String> {
@@ -865,7 +844,7 @@ mod tests {
         let sim = sim(1.0);
         let mut workload = Workload::new(sim.clone(), Scenario::demo(5), 5);
         // Play four simulated minutes in one go: every outcome has happened at least once.
-        workload.sim.clock = SimClock { wall_origin: Instant::now(), sim_origin: after(Timestamp::now(), 400.0), speed: 0.0 };
+        workload.sim.clock.jump(400.0);
         workload.tick();
         let (events, _) = sim.store.list(&EVENTS, None);
         let reasons: std::collections::BTreeSet<&str> = events.iter().filter_map(|e| e["reason"].as_str()).collect();
