@@ -46,6 +46,15 @@ pub struct WorkloadArgs {
     /// Simulated seconds per real second (2 plays the workload twice as fast).
     #[arg(long, env = "SPARKBOARD_SPEED", default_value_t = 1.0)]
     pub speed: f64,
+    /// How many Spark jobs the simulated cluster plays (each runs again and again).
+    #[arg(long, env = "SPARKBOARD_JOBS", default_value_t = 20)]
+    pub jobs: usize,
+    /// Executors per job (default: 2 to 6, varying by job).
+    #[arg(long, env = "SPARKBOARD_EXECUTORS")]
+    pub executors: Option<u32>,
+    /// Scales how many log lines the simulated containers write (0 for none).
+    #[arg(long, env = "SPARKBOARD_LOG_RATE", default_value_t = 1.0)]
+    pub log_rate: f64,
     /// How many changes a watch can resume from; older resourceVersions get 410 Expired.
     #[arg(long, env = "SPARKBOARD_WATCH_HISTORY", default_value_t = crate::sim::store::DEFAULT_HISTORY)]
     pub watch_history: usize,
@@ -100,6 +109,10 @@ pub enum ConfigError {
     EmptyNamespace,
     #[error("--watch-history must be at least 1")]
     WatchHistory,
+    #[error("--jobs must be between 1 and 100000")]
+    Jobs,
+    #[error("--log-rate must be a finite number, 0 or more, not {0}")]
+    LogRate(f64),
     #[error("--drop-watches-after must be a finite number of seconds above 0, not {0}")]
     DropWatches(f64),
 }
@@ -112,11 +125,25 @@ impl WorkloadArgs {
         if self.watch_history == 0 {
             return Err(ConfigError::WatchHistory);
         }
+        if !(1..=100_000).contains(&self.jobs) {
+            return Err(ConfigError::Jobs);
+        }
+        if !(self.log_rate.is_finite() && self.log_rate >= 0.0) {
+            return Err(ConfigError::LogRate(self.log_rate));
+        }
         let drop_watches_after = match self.drop_watches_after {
             Some(s) if !(s.is_finite() && s > 0.0) => return Err(ConfigError::DropWatches(s)),
             other => other.map(std::time::Duration::from_secs_f64),
         };
-        Ok(SimOptions { seed: self.seed, speed: self.speed, watch_history: self.watch_history, drop_watches_after })
+        Ok(SimOptions {
+            seed: self.seed,
+            speed: self.speed,
+            watch_history: self.watch_history,
+            drop_watches_after,
+            jobs: self.jobs,
+            executors: self.executors,
+            log_rate: self.log_rate,
+        })
     }
 }
 
@@ -148,9 +175,11 @@ mod tests {
 
     #[test]
     fn a_bad_speed_is_refused() {
-        let args = WorkloadArgs { seed: 1, speed: 0.0, watch_history: 10, drop_watches_after: None };
-        assert!(args.options().is_err());
-        let args = WorkloadArgs { seed: 1, speed: 1.0, watch_history: 10, drop_watches_after: Some(-1.0) };
-        assert!(args.options().is_err());
+        let ok = || WorkloadArgs { seed: 1, speed: 1.0, watch_history: 10, drop_watches_after: None, jobs: 20, executors: None, log_rate: 1.0 };
+        assert!(ok().options().is_ok());
+        assert!(WorkloadArgs { speed: 0.0, ..ok() }.options().is_err());
+        assert!(WorkloadArgs { drop_watches_after: Some(-1.0), ..ok() }.options().is_err());
+        assert!(WorkloadArgs { jobs: 0, ..ok() }.options().is_err());
+        assert!(WorkloadArgs { log_rate: f64::NAN, ..ok() }.options().is_err());
     }
 }

@@ -304,13 +304,20 @@ fn list(
     if let Some(token) = continue_token {
         metadata["continue"] = json!(token);
     }
-    let body = json!({
-        "kind": format!("{}List", resource.kind),
-        "apiVersion": resource.api_version(),
-        "metadata": metadata,
-        "items": selected,
-    });
-    Ok(Json(body).into_response())
+    let body = ListBody { kind: format!("{}List", resource.kind), api_version: resource.api_version(), metadata, items: &selected };
+    // Straight to bytes: building a `Value` first would copy every object once more.
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::BadRequest(format!("cannot encode the list: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+/// A list response, serialized from the stored objects without copying them.
+#[derive(serde::Serialize)]
+struct ListBody<'a> {
+    kind: String,
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    metadata: Value,
+    items: &'a [Object],
 }
 
 fn create(store: &Store, resource: &'static ResourceType, namespace: Option<&str>, body: &[u8]) -> Result<Response, ApiError> {

@@ -10,9 +10,6 @@ use tokio::sync::watch;
 /// The kubelet's default `containerLogMaxSize`: only the newest file is served.
 pub const DEFAULT_LIMIT_BYTES: usize = 10 * 1024 * 1024;
 
-/// Which container: namespace, pod, container name.
-pub type ContainerId = (String, String, String);
-
 /// One log line as the runtime recorded it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
@@ -114,9 +111,9 @@ struct Instances {
     previous: Option<Arc<LogBuffer>>,
 }
 
-/// Every container's logs.
+/// Every container's logs, by pod (so a pod's logs go in one step when it is deleted).
 pub struct LogStore {
-    containers: Mutex<HashMap<ContainerId, Instances>>,
+    pods: Mutex<HashMap<(String, String), HashMap<String, Instances>>>,
     limit: usize,
 }
 
@@ -126,24 +123,26 @@ impl Default for LogStore {
     }
 }
 
-fn id(namespace: &str, pod: &str, container: &str) -> ContainerId {
-    (namespace.to_string(), pod.to_string(), container.to_string())
+fn pod_key(namespace: &str, pod: &str) -> (String, String) {
+    (namespace.to_string(), pod.to_string())
 }
 
 impl LogStore {
     pub fn with_limit(limit: usize) -> LogStore {
-        LogStore { containers: Mutex::default(), limit }
+        LogStore { pods: Mutex::default(), limit }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<ContainerId, Instances>> {
-        self.containers.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, HashMap<(String, String), HashMap<String, Instances>>> {
+        self.pods.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The current instance's log, created when the container starts.
     pub fn current(&self, namespace: &str, pod: &str, container: &str) -> Arc<LogBuffer> {
         let limit = self.limit;
         self.lock()
-            .entry(id(namespace, pod, container))
+            .entry(pod_key(namespace, pod))
+            .or_default()
+            .entry(container.to_string())
             .or_default()
             .current
             .get_or_insert_with(|| Arc::new(LogBuffer::new(limit)))
@@ -152,16 +151,16 @@ impl LogStore {
 
     /// The current instance's log if the container has written one.
     pub fn existing(&self, namespace: &str, pod: &str, container: &str, previous: bool) -> Option<Arc<LogBuffer>> {
-        let containers = self.lock();
-        let instances = containers.get(&id(namespace, pod, container))?;
+        let pods = self.lock();
+        let instances = pods.get(&pod_key(namespace, pod))?.get(container)?;
         if previous { instances.previous.clone() } else { instances.current.clone() }
     }
 
     /// The container restarted: its log becomes the previous one and a new one starts.
     pub fn restart(&self, namespace: &str, pod: &str, container: &str) {
         let limit = self.limit;
-        let mut containers = self.lock();
-        let instances = containers.entry(id(namespace, pod, container)).or_default();
+        let mut pods = self.lock();
+        let instances = pods.entry(pod_key(namespace, pod)).or_default().entry(container.to_string()).or_default();
         if let Some(old) = instances.current.take() {
             old.finish();
             instances.previous = Some(old);
@@ -171,13 +170,9 @@ impl LogStore {
 
     /// The pod is gone, and its logs with it.
     pub fn remove_pod(&self, namespace: &str, pod: &str) {
-        let removed: Vec<Instances> = {
-            let mut containers = self.lock();
-            let keys: Vec<ContainerId> = containers.keys().filter(|(ns, p, _)| ns == namespace && p == pod).cloned().collect();
-            keys.iter().filter_map(|k| containers.remove(k)).collect()
-        };
+        let removed = self.lock().remove(&pod_key(namespace, pod)).unwrap_or_default();
         // Followers of a deleted pod's log see the end of the stream.
-        for instances in removed {
+        for instances in removed.into_values() {
             instances.current.iter().chain(instances.previous.iter()).for_each(|b| b.finish());
         }
     }

@@ -50,6 +50,12 @@ pub struct SimOptions {
     pub watch_history: usize,
     /// Cut every watch this long after it starts (fault injection).
     pub drop_watches_after: Option<Duration>,
+    /// How many jobs the workload plays (the demo's 20 by default).
+    pub jobs: usize,
+    /// Executors per job; the demo's 2 to 6 when `None`.
+    pub executors: Option<u32>,
+    /// Scales the containers' log output (0: none).
+    pub log_rate: f64,
 }
 
 /// Counters of what the simulated API did to its clients, at `/sim/stats`: tests use them to
@@ -77,7 +83,9 @@ impl Sim {
             drop_watches_after: options.drop_watches_after,
             stats: Arc::default(),
         };
-        let workload = Workload::new(state.clone(), Scenario::demo(options.seed), options.seed);
+        let mut scenario = Scenario::sized(options.seed, options.jobs, options.executors);
+        scenario.log_rate = options.log_rate;
+        let workload = Workload::new(state.clone(), scenario, options.seed);
         let engine = tokio::spawn(workload.run(Duration::from_millis(100)));
         let janitor = tokio::spawn(drop_logs_of_deleted_pods(state.clone()));
         Sim { state, tasks: vec![engine, janitor] }

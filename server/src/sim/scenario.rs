@@ -66,6 +66,8 @@ pub struct Scenario {
     pub namespaces: Vec<String>,
     pub nodes: Vec<NodeSpec>,
     pub templates: Vec<Template>,
+    /// Scales how many log lines running containers write (0 for none: large benchmarks).
+    pub log_rate: f64,
 }
 
 const NAMES: [&str; 20] = [
@@ -120,7 +122,7 @@ impl Scenario {
             .collect();
         let node_count = 6.max(jobs / 4);
         let nodes = (0..node_count).map(|i| node(i, i >= 2)).collect();
-        Scenario { namespaces: NAMESPACES.map(String::from).to_vec(), nodes, templates }
+        Scenario { namespaces: NAMESPACES.map(String::from).to_vec(), nodes, templates, log_rate: 1.0 }
     }
 }
 

@@ -18,8 +18,9 @@ pub type Object = Arc<Value>;
 /// `(namespace, name)`; the namespace is empty for cluster-scoped objects.
 pub type ObjectKey = (String, String);
 
-/// How many changes a watch can resume from by default.
-pub const DEFAULT_HISTORY: usize = 50_000;
+/// How many changes a watch can resume from by default: minutes of a busy cluster, more than
+/// the API server's own watch cache keeps, and a bound on the old versions it holds in memory.
+pub const DEFAULT_HISTORY: usize = 10_000;
 /// How far a live watcher may fall behind before it is cut off (it then resumes or re-lists).
 const FANOUT_CAPACITY: usize = 16_384;
 

@@ -17,7 +17,7 @@ use super::store::rfc3339;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 /// Driver size of every job: 1 core, 2 GiB heap, Spark's default 384 MiB overhead.
@@ -31,6 +31,11 @@ const OPERATOR_CONTAINER: &str = "spark-operator-controller";
 /// Log lines per second: a driver, each executor.
 const DRIVER_LINES_PER_SECOND: f64 = 1.5;
 const EXECUTOR_LINES_PER_SECOND: f64 = 0.5;
+/// How long events live, as with the API server's default `--event-ttl`.
+const EVENT_TTL_SECONDS: f64 = 3600.0;
+/// At most this many events are kept (the oldest go first), so that a large simulated
+/// cluster's event storm cannot take the machine's memory.
+const MAX_EVENTS: usize = 50_000;
 /// How often the scheduler retries (and reports) a pod that does not fit.
 const SCHEDULING_RETRY_SECONDS: f64 = 30.0;
 
@@ -129,6 +134,10 @@ pub struct Workload {
     next_ip: u32,
     /// `(namespace, involved object, reason)` -> event name, so repeats raise its count.
     events: HashMap<(String, String, String), String>,
+    /// Events in the order they were created, for the API server's event TTL.
+    event_ages: VecDeque<(Timestamp, (String, String, String))>,
+    /// Node -> the pods placed on it (some may be gone since), for losing a node.
+    pods_by_node: HashMap<String, Vec<(String, String)>>,
 }
 
 impl Workload {
@@ -138,7 +147,7 @@ impl Workload {
         let now = sim.clock.now();
         let boot = after(now, -86_400.0 * 3.0);
         let nodes = scenario.nodes.clone();
-        let mut workload = Workload { sim, nodes_made: nodes.len(), nodes, scenario, rng: Rng::new(seed ^ 0x5eed), runs: Vec::new(), next_ip: 0, events: HashMap::new() };
+        let mut workload = Workload { sim, nodes_made: nodes.len(), nodes, scenario, rng: Rng::new(seed ^ 0x5eed), runs: Vec::new(), next_ip: 0, events: HashMap::new(), event_ages: VecDeque::new(), pods_by_node: HashMap::new() };
         workload.boot(boot, now);
         for i in 0..workload.scenario.templates.len() {
             let t = &workload.scenario.templates[i];
@@ -321,7 +330,20 @@ impl Workload {
         let name = format!("{}.{}", involved.name, self.rng.hex(16));
         let spec = EventSpec { name: &name, involved, reason, message, warning, component };
         if self.sim.store.create(&EVENTS, objects::event(&spec, at)).is_ok() {
-            self.events.insert(key, name);
+            self.events.insert(key.clone(), name);
+            self.event_ages.push_back((at, key));
+        }
+        self.expire_events(at);
+    }
+
+    /// Deletes events older than the TTL.
+    fn expire_events(&mut self, now: Timestamp) {
+        let horizon = after(now, -EVENT_TTL_SECONDS);
+        while self.event_ages.front().is_some_and(|(t, _)| *t < horizon) || self.event_ages.len() > MAX_EVENTS {
+            let Some((_, key)) = self.event_ages.pop_front() else { break };
+            if let Some(name) = self.events.remove(&key) {
+                let _ = self.sim.store.delete(&EVENTS, &key.0, &name);
+            }
         }
     }
 
@@ -359,37 +381,44 @@ impl Workload {
         }
         self.runs[i].chatter_until = until;
         let elapsed = seconds_between(from, until);
-        let t = self.template(i).clone();
-        if self.runs[i].driver_running {
-            let n = (elapsed * DRIVER_LINES_PER_SECOND + self.rng.unit()) as u64;
-            let buffer = self.sim.logs.current(&t.namespace, &self.runs[i].driver_pod, DRIVER_CONTAINER);
-            for k in 0..n {
-                let at = after(from, elapsed * (k as f64 + self.rng.unit()) / n as f64);
-                self.runs[i].lines += 1;
-                buffer.push(at, &text::driver_progress(at, self.runs[i].lines, t.executors));
-            }
+        let rate = self.scenario.log_rate;
+        if rate > 0.0 && self.runs[i].driver_running {
+            let n = (elapsed * DRIVER_LINES_PER_SECOND * rate + self.rng.unit()) as u64;
+            let executors = self.template(i).executors;
+            let driver = self.runs[i].driver_pod.clone();
+            self.spread(i, &driver, DRIVER_CONTAINER, from, elapsed, n, |at, line| text::driver_progress(at, line, executors));
         }
         for e in 0..self.runs[i].executors.len() {
-            if !self.runs[i].executors[e].running {
+            if rate == 0.0 || !self.runs[i].executors[e].running {
                 continue;
             }
-            let n = (elapsed * EXECUTOR_LINES_PER_SECOND + self.rng.unit()) as u64;
-            let buffer = self.sim.logs.current(&t.namespace, &self.runs[i].executors[e].name, EXECUTOR_CONTAINER);
-            for k in 0..n {
-                let at = after(from, elapsed * (k as f64 + self.rng.unit()) / n as f64);
-                self.runs[i].lines += 1;
-                buffer.push(at, &text::executor_progress(at, self.runs[i].lines));
-            }
+            let n = (elapsed * EXECUTOR_LINES_PER_SECOND * rate + self.rng.unit()) as u64;
+            let name = self.runs[i].executors[e].name.clone();
+            self.spread(i, &name, EXECUTOR_CONTAINER, from, elapsed, n, text::executor_progress);
         }
         let stuck = self.runs[i].node.is_none() && self.runs[i].last_scheduling_report.is_some();
         if stuck {
             let mut last = self.runs[i].last_scheduling_report.unwrap_or(from);
             while seconds_between(last, until) >= SCHEDULING_RETRY_SECONDS {
                 last = after(last, SCHEDULING_RETRY_SECONDS);
-                let pod = self.runs[i].driver_pod.clone();
-                self.pod_event(&t.namespace, &pod, "FailedScheduling", UNSCHEDULABLE, true, "default-scheduler", last);
+                let (ns, pod) = (self.template(i).namespace.clone(), self.runs[i].driver_pod.clone());
+                self.pod_event(&ns, &pod, "FailedScheduling", UNSCHEDULABLE, true, "default-scheduler", last);
             }
             self.runs[i].last_scheduling_report = Some(last);
+        }
+    }
+
+    /// Writes `n` lines of chatter to a container, spread over `elapsed` seconds after `from`.
+    #[allow(clippy::too_many_arguments)]
+    fn spread(&mut self, i: usize, pod: &str, container: &str, from: Timestamp, elapsed: f64, n: u64, line: impl Fn(Timestamp, u64) -> String) {
+        if n == 0 {
+            return;
+        }
+        let buffer = self.sim.logs.current(&self.scenario.templates[self.runs[i].template].namespace, pod, container);
+        for k in 0..n {
+            let at = after(from, elapsed * (k as f64 + self.rng.unit()) / n as f64);
+            self.runs[i].lines += 1;
+            buffer.push(at, &line(at, self.runs[i].lines));
         }
     }
 
@@ -555,6 +584,11 @@ impl Workload {
             memory_leak: t.outcome == Outcome::DriverOom,
         };
         let Ok(driver) = store.create(&PODS, objects::pod(&spec, at)) else { return };
+        if let Some(node) = run.node.clone() {
+            let pod = (ns.to_string(), run.driver_pod.clone());
+            self.place(node, pod);
+        }
+        let run = &self.runs[i];
         let owner = Owner { api_version: "v1", kind: "Pod", name: &run.driver_pod, uid: driver["metadata"]["uid"].as_str().unwrap_or_default() };
         let _ = store.create(&SERVICES, objects::driver_service(ns, &run.prefix, &run.app_id, &owner, at));
         let (pod, node) = (run.driver_pod.clone(), run.node.clone());
@@ -564,6 +598,17 @@ impl Workload {
                 self.pod_event(ns, &pod, "FailedScheduling", UNSCHEDULABLE, true, "default-scheduler", at);
                 self.runs[i].last_scheduling_report = Some(at);
             }
+        }
+    }
+
+    /// Remembers which node a pod went to; drops pods that are gone once the list grows, so
+    /// the index stays the size of what runs.
+    fn place(&mut self, node: String, pod: (String, String)) {
+        let store = self.sim.store.clone();
+        let placed = self.pods_by_node.entry(node).or_default();
+        placed.push(pod);
+        if placed.len() >= 64 && placed.len().is_power_of_two() {
+            placed.retain(|(ns, name)| store.get(&PODS, ns, name).is_ok());
         }
     }
 
@@ -598,6 +643,7 @@ impl Workload {
             memory_leak: t.outcome == Outcome::ExecutorOom && id == 1,
         };
         let _ = store.create(&PODS, objects::pod(&spec, at));
+        self.place(node.clone(), (t.namespace.clone(), name.clone()));
         self.pod_event(&t.namespace, &name, "Scheduled", &format!("Successfully assigned {}/{name} to {node}", t.namespace), false, "default-scheduler", at);
         self.runs[i].executors.push(Executor { name, id, ip: String::new(), running: false });
         self.runs[i].executors.len() - 1
@@ -684,7 +730,8 @@ impl Workload {
         let uid = store.get(&NODES, "", &node).map(|n| n["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
         let involved = Involved { api_version: "v1", kind: "Node", namespace: "", name: &node, uid: &uid };
         self.event(involved, "SpotInterrupted", "Spot interruption warning was triggered", true, "karpenter", after(at, -120.0));
-        let (pods, _) = store.list(&PODS, None);
+        let placed = self.pods_by_node.remove(&node).unwrap_or_default();
+        let pods: Vec<_> = placed.iter().filter_map(|(ns, name)| store.get(&PODS, ns, name).ok()).collect();
         let mut lost = HashSet::new();
         for pod in pods.iter().filter(|p| p["spec"]["nodeName"].as_str() == Some(node.as_str()) && p["status"]["phase"] == "Running") {
             let (ns, name) = (pod["metadata"]["namespace"].as_str().unwrap_or_default(), pod["metadata"]["name"].as_str().unwrap_or_default());
