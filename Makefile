@@ -31,7 +31,7 @@ export LEPTOS_OUTPUT_NAME := sparkboard
 
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: run test build tools test-tools rust-tests e2e clean-tools
+.PHONY: run test bench build tools test-tools rust-tests e2e clean-tools
 
 ## run: build and serve the demo dashboard at http://$(LISTEN)
 run: build
@@ -39,6 +39,10 @@ run: build
 
 ## test: unit and integration tests (Rust), then the browser suite (Playwright + Chromium)
 test: build test-tools rust-tests e2e
+
+## bench: performance figures, each beside its peer measured in the same run
+bench: build
+	cargo bench --locked -p sparkboard
 
 ## build: the release binary with the site embedded
 build: tools

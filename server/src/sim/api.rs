@@ -26,6 +26,7 @@ use base64::Engine;
 use http::{HeaderMap, Method, StatusCode, Uri, header};
 use jiff::Timestamp;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -350,9 +351,10 @@ fn watch_line(kind: &str, object: &Value) -> Bytes {
 /// The watch event a change becomes for this watcher, if any: an object that starts or stops
 /// matching the selectors is ADDED or DELETED for it.
 fn event_for(resource: &ResourceType, change: &Change, namespace: Option<&str>, params: &ListParams) -> Option<Bytes> {
-    let object = convert(resource, &change.object);
+    let converted = resource.storage != Storage::Stored;
+    let object = if converted { Cow::Owned(convert(resource, &change.object)) } else { Cow::Borrowed(&*change.object) };
     let now = params.matches(namespace, &object);
-    let before = change.previous.as_ref().map(|p| params.matches(namespace, &convert(resource, p)));
+    let before = change.previous.as_ref().map(|p| if converted { params.matches(namespace, &convert(resource, p)) } else { params.matches(namespace, p) });
     let kind = match (change.change, before, now) {
         (ChangeType::Modified, Some(true), true) => "MODIFIED",
         (ChangeType::Modified, Some(false), true) => "ADDED",
@@ -360,7 +362,18 @@ fn event_for(resource: &ResourceType, change: &Change, namespace: Option<&str>, 
         (ChangeType::Added | ChangeType::Deleted, _, true) => change.change.as_str(),
         _ => return None,
     };
-    Some(watch_line(kind, &object))
+    if converted {
+        return Some(watch_line(kind, &object));
+    }
+    // The object's JSON is shared by every watcher: only the envelope is written per watcher.
+    let encoded = change.encoded();
+    let mut line = Vec::with_capacity(encoded.len() + 40);
+    line.extend_from_slice(b"{\"type\":\"");
+    line.extend_from_slice(kind.as_bytes());
+    line.extend_from_slice(b"\",\"object\":");
+    line.extend_from_slice(encoded);
+    line.extend_from_slice(b"}\n");
+    Some(Bytes::from(line))
 }
 
 fn watch(state: &SimState, resource: &'static ResourceType, namespace: Option<&str>, params: ListParams) -> Result<Response, ApiError> {

@@ -52,6 +52,19 @@ pub struct Change {
     /// The object before a modification: a watch with a selector needs it to tell an object
     /// that starts or stops matching (sent as ADDED or DELETED, as a real server does).
     pub previous: Option<Object>,
+    /// The object as JSON, encoded once for however many watchers send it.
+    encoded: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl Change {
+    fn new(rv: u64, resource: &'static ResourceType, change: ChangeType, object: Object, previous: Option<Object>) -> Change {
+        Change { rv, resource, change, object, previous, encoded: std::sync::OnceLock::new() }
+    }
+
+    /// The object's JSON.
+    pub fn encoded(&self) -> &bytes::Bytes {
+        self.encoded.get_or_init(|| serde_json::to_vec(&*self.object).unwrap_or_default().into())
+    }
 }
 
 /// Why a store operation was refused; each maps to one Kubernetes Status reason.
@@ -239,7 +252,7 @@ impl Store {
                     .bucket(resource)
                     .values()
                     .map(|object| {
-                        Arc::new(Change { rv, resource, change: ChangeType::Added, object: object.clone(), previous: None })
+                        Arc::new(Change::new(rv, resource, ChangeType::Added, object.clone(), None))
                     })
                     .collect()
             }
@@ -280,7 +293,7 @@ impl State {
             ChangeType::Deleted => self.bucket(resource).remove(&key),
             _ => self.bucket(resource).insert(key, object.clone()),
         };
-        let entry = Arc::new(Change { rv, resource, change, object: object.clone(), previous });
+        let entry = Arc::new(Change::new(rv, resource, change, object.clone(), previous));
         self.history.push_back(entry.clone());
         while self.history.len() > self.history_limit {
             if let Some(old) = self.history.pop_front() {
