@@ -8,8 +8,10 @@ CARGO_LEPTOS_VERSION := 0.3.11
 TAILWIND_VERSION     := 4.3.5
 BINARYEN_VERSION     := 132.0.0
 PLAYWRIGHT_VERSION   := 1.65.1
-# PyPI, into .tools/venv: the official Kubernetes client the tests drive.
+# PyPI, into .tools/venv: the official Kubernetes client the tests drive, and Spark (pyspark
+# ships the JVM jars; the machine's Java 17 runs them) for real drivers and History Servers.
 KUBERNETES_PY_VERSION := 37.0.2
+PYSPARK_VERSION       := 4.1.1
 # Debian packages: Chromium for the browser tests; kubectl from Debian's kubernetes-client.
 APT_TEST_PACKAGES    := chromium
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
@@ -33,9 +35,9 @@ LISTEN ?= 127.0.0.1:3000
 
 .PHONY: run test bench build tools test-tools rust-tests e2e clean-tools
 
-## run: build and serve the demo dashboard at http://$(LISTEN)
-run: build
-	$(SPARKBOARD_BIN) demo --listen $(LISTEN)
+## run: build and serve the demo dashboard at http://$(LISTEN), with two real Spark drivers
+run: build $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION)
+	$(SPARKBOARD_BIN) demo --listen $(LISTEN) --real-spark-drivers 2 --python $(PYTHON)
 
 ## test: unit and integration tests (Rust), then the browser suite (Playwright + Chromium)
 test: build test-tools rust-tests e2e
@@ -58,11 +60,18 @@ e2e: build test-tools
 tools: $(CARGO_BIN)/cargo-leptos $(CARGO_BIN)/wasm-bindgen-$(WASM_BINDGEN_VERSION).stamp node_modules/.versions-$(TAILWIND_VERSION)-$(BINARYEN_VERSION)-$(PLAYWRIGHT_VERSION)
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-test-tools: tools $(KUBECTL) /usr/bin/chromium $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION)
+test-tools: tools $(KUBECTL) /usr/bin/chromium $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION)
 
-$(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION):
+$(TOOLS)/venv/bin/python:
 	python3 -m venv $(TOOLS)/venv
+
+$(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION): $(TOOLS)/venv/bin/python
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check kubernetes==$(KUBERNETES_PY_VERSION)
+	touch $@
+
+$(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION): $(TOOLS)/venv/bin/python
+	@command -v java >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openjdk-17-jre-headless)
+	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check pyspark==$(PYSPARK_VERSION)
 	touch $@
 
 $(CARGO_BIN)/cargo-leptos:

@@ -55,6 +55,16 @@ pub struct WorkloadArgs {
     /// Scales how many log lines the simulated containers write (0 for none).
     #[arg(long, env = "SPARKBOARD_LOG_RATE", default_value_t = 1.0)]
     pub log_rate: f64,
+    /// Give up to this many running jobs a real local Spark driver (needs pyspark and Java),
+    /// so their Spark UI is real.
+    #[arg(long, env = "SPARKBOARD_REAL_SPARK_DRIVERS", default_value_t = 0)]
+    pub real_spark_drivers: usize,
+    /// The Python that runs the real Spark drivers (it must import pyspark).
+    #[arg(long, env = "SPARKBOARD_PYTHON", default_value = "python3")]
+    pub python: std::path::PathBuf,
+    /// Where real drivers write their event logs (a History Server reads them).
+    #[arg(long, env = "SPARKBOARD_SPARK_EVENT_LOG_DIR")]
+    pub spark_event_log_dir: Option<std::path::PathBuf>,
     /// How many changes a watch can resume from; older resourceVersions get 410 Expired.
     #[arg(long, env = "SPARKBOARD_WATCH_HISTORY", default_value_t = crate::sim::store::DEFAULT_HISTORY)]
     pub watch_history: usize,
@@ -143,6 +153,10 @@ impl WorkloadArgs {
             jobs: self.jobs,
             executors: self.executors,
             log_rate: self.log_rate,
+            real_drivers: (self.real_spark_drivers > 0).then(|| {
+                let event_log_dir = self.spark_event_log_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("sparkboard-spark-events"));
+                (crate::sim::spark_driver::Launcher { python: self.python.clone(), event_log_dir }, self.real_spark_drivers)
+            }),
         })
     }
 }
@@ -175,7 +189,18 @@ mod tests {
 
     #[test]
     fn a_bad_speed_is_refused() {
-        let ok = || WorkloadArgs { seed: 1, speed: 1.0, watch_history: 10, drop_watches_after: None, jobs: 20, executors: None, log_rate: 1.0 };
+        let ok = || WorkloadArgs {
+            seed: 1,
+            speed: 1.0,
+            watch_history: 10,
+            drop_watches_after: None,
+            jobs: 20,
+            executors: None,
+            log_rate: 1.0,
+            real_spark_drivers: 0,
+            python: "python3".into(),
+            spark_event_log_dir: None,
+        };
         assert!(ok().options().is_ok());
         assert!(WorkloadArgs { speed: 0.0, ..ok() }.options().is_err());
         assert!(WorkloadArgs { drop_watches_after: Some(-1.0), ..ok() }.options().is_err());

@@ -24,8 +24,23 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// The sim's options, without real Spark drivers when this machine cannot run them.
+async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<crate::sim::SimOptions> {
+    let mut options = args.options()?;
+    if let Some((launcher, _)) = &options.real_drivers {
+        if !crate::sim::spark_driver::Launcher::available(&launcher.python).await {
+            eprintln!(
+                "sparkboard: real Spark drivers asked for, but {} cannot import pyspark or java is not on PATH; running without them",
+                launcher.python.display()
+            );
+            options.real_drivers = None;
+        }
+    }
+    Ok(options)
+}
+
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    let sim = Sim::start(&args.workload.options()?);
+    let sim = Sim::start(&sim_options(&args.workload).await?);
     let client = connect(ClusterConnection::InProcess(sim.router())).await?;
     dashboard(client, &[], args.listen.listen).await
 }
@@ -38,7 +53,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
-    let sim = Sim::start(&args.workload.options()?);
+    let sim = Sim::start(&sim_options(&args.workload).await?);
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr()?;
     let identity = args.tls.then(tls::Identity::generate).transpose()?;

@@ -23,6 +23,7 @@ pub mod resources;
 mod rng;
 pub mod scenario;
 pub mod selector;
+pub mod spark_driver;
 mod spark_logs;
 pub mod status;
 pub mod store;
@@ -56,6 +57,8 @@ pub struct SimOptions {
     pub executors: Option<u32>,
     /// Scales the containers' log output (0: none).
     pub log_rate: f64,
+    /// Real Spark drivers for up to this many running jobs, with this launcher.
+    pub real_drivers: Option<(spark_driver::Launcher, usize)>,
 }
 
 /// Counters of what the simulated API did to its clients, at `/sim/stats`: tests use them to
@@ -85,7 +88,10 @@ impl Sim {
         };
         let mut scenario = Scenario::sized(options.seed, options.jobs, options.executors);
         scenario.log_rate = options.log_rate;
-        let workload = Workload::new(state.clone(), scenario, options.seed);
+        let mut workload = Workload::new(state.clone(), scenario, options.seed);
+        if let Some((launcher, limit)) = options.real_drivers.clone() {
+            workload = workload.with_real_drivers(spark_driver::RealDrivers::new(launcher, limit));
+        }
         let engine = tokio::spawn(workload.run(Duration::from_millis(100)));
         let janitor = tokio::spawn(drop_logs_of_deleted_pods(state.clone()));
         Sim { state, tasks: vec![engine, janitor] }

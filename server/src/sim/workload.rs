@@ -12,6 +12,7 @@ use super::objects::{self, AppSpec, EventSpec, Involved, OPERATOR_APP_NAME, Owne
 use super::resources::{CUSTOM_RESOURCE_DEFINITIONS, EVENTS, NAMESPACES, NODES, PODS, SCHEDULED_SPARK_APPLICATIONS, SERVICES, SPARK_APPLICATIONS};
 use super::rng::Rng;
 use super::scenario::{Launcher, NodeSpec, Outcome, Scenario, Template};
+use super::spark_driver::RealDrivers;
 use super::spark_logs as text;
 use super::store::rfc3339;
 use jiff::Timestamp;
@@ -24,6 +25,8 @@ use std::time::Duration;
 const DRIVER_SIZE: Size = Size { cores: 1, memory_mib: 2048, overhead_mib: 384 };
 const DRIVER_CONTAINER: &str = "spark-kubernetes-driver";
 const EXECUTOR_CONTAINER: &str = "spark-kubernetes-executor";
+/// Marks a driver pod backed by a real Spark driver on loopback.
+pub const REAL_DRIVER: &str = "sim.sparkboard.io/real-driver";
 /// Where spark-operator runs, and its pod.
 pub const OPERATOR_NAMESPACE: &str = "spark-operator";
 pub const OPERATOR_POD: &str = "spark-operator-controller-7d9c5b6f4-x2k9p";
@@ -138,6 +141,8 @@ pub struct Workload {
     event_ages: VecDeque<(Timestamp, (String, String, String))>,
     /// Node -> the pods placed on it (some may be gone since), for losing a node.
     pods_by_node: HashMap<String, Vec<(String, String)>>,
+    /// Real Spark drivers behind some running jobs, when Spark is installed.
+    real_drivers: Option<RealDrivers>,
 }
 
 impl Workload {
@@ -147,7 +152,7 @@ impl Workload {
         let now = sim.clock.now();
         let boot = after(now, -86_400.0 * 3.0);
         let nodes = scenario.nodes.clone();
-        let mut workload = Workload { sim, nodes_made: nodes.len(), nodes, scenario, rng: Rng::new(seed ^ 0x5eed), runs: Vec::new(), next_ip: 0, events: HashMap::new(), event_ages: VecDeque::new(), pods_by_node: HashMap::new() };
+        let mut workload = Workload { sim, nodes_made: nodes.len(), nodes, scenario, rng: Rng::new(seed ^ 0x5eed), runs: Vec::new(), next_ip: 0, events: HashMap::new(), event_ages: VecDeque::new(), pods_by_node: HashMap::new(), real_drivers: None };
         workload.boot(boot, now);
         for i in 0..workload.scenario.templates.len() {
             let t = &workload.scenario.templates[i];
@@ -239,9 +244,50 @@ impl Workload {
         }
     }
 
+    /// Gives some running jobs real Spark drivers (call before the engine runs, in a runtime).
+    pub fn with_real_drivers(mut self, drivers: RealDrivers) -> Workload {
+        self.real_drivers = Some(drivers);
+        self
+    }
+
+    /// Points the pods of real drivers that came up at them.
+    fn attach_real_drivers(&mut self) {
+        let Some(started) = self.real_drivers.as_mut().map(RealDrivers::poll_started) else { return };
+        for started in started {
+            let run = self.runs.iter().position(|r| r.driver_pod == started.pod && self.scenario.templates[r.template].namespace == started.namespace);
+            let Some(i) = run.filter(|i| self.runs[*i].driver_running) else {
+                // The job ended while its driver was starting.
+                if let Some(drivers) = self.real_drivers.as_mut() {
+                    drivers.stop(&started.namespace, &started.pod);
+                }
+                continue;
+            };
+            self.runs[i].app_id = started.app_id.clone();
+            let port = started.ui_port;
+            let _ = self.sim.store.update(&PODS, &started.namespace, &started.pod, |p| {
+                p["status"]["podIP"] = json!("127.0.0.1");
+                p["status"]["podIPs"] = json!([{"ip": "127.0.0.1"}]);
+                p["spec"]["containers"][0]["ports"] = json!([{"name": "spark-ui", "containerPort": port, "protocol": "TCP"}]);
+                p["metadata"]["labels"][SPARK_APP_SELECTOR] = json!(started.app_id);
+                p["metadata"]["annotations"][REAL_DRIVER] = json!("true");
+            });
+            let app_id = started.app_id.clone();
+            self.app_status(i, |s| s["sparkApplicationId"] = json!(app_id));
+        }
+    }
+
+    fn stop_real_driver(&mut self, i: usize) {
+        let ns = self.template(i).namespace.clone();
+        let pod = self.runs[i].driver_pod.clone();
+        if let Some(drivers) = self.real_drivers.as_mut() {
+            drivers.stop(&ns, &pod);
+        }
+    }
+
     /// Applies every step that the clock has passed, across all runs in time order (the
     /// operator's log and the events are shared), with the logs written in between.
     pub fn tick(&mut self) {
+        self.attach_real_drivers();
         let now = self.sim.clock.now();
         let mut due: BinaryHeap<Reverse<(Timestamp, usize)>> =
             (0..self.runs.len()).filter_map(|i| self.next_due(i).map(|at| Reverse((at, i)))).filter(|Reverse((at, _))| *at <= now).collect();
@@ -504,6 +550,10 @@ impl Workload {
                 let ip = self.pod_ip();
                 let _ = store.update(&PODS, ns, &driver_pod, |p| objects::set_running(p, &ip, at));
                 self.runs[i].driver_running = true;
+                let long_enough = t.outcome == Outcome::Complete && t.run_seconds >= 60.0 && t.launcher == Launcher::Operator;
+                if let Some(drivers) = self.real_drivers.as_mut().filter(|_| long_enough) {
+                    drivers.start(ns, &driver_pod, &job_name);
+                }
                 self.container_started_events(ns, &driver_pod, DRIVER_CONTAINER, at);
                 let ui = format!("{prefix}-driver-svc.{ns}.svc");
                 self.log(ns, &driver_pod, DRIVER_CONTAINER, at, &text::driver_start(at, &t.name, main_file(&t), t.executors, &ui));
@@ -543,8 +593,14 @@ impl Workload {
                 let e = self.create_executor(i, &t, at);
                 self.start_executor(i, e, at);
             }
-            Step::NodeLost => self.lose_node(i, at),
-            Step::Finish => self.finish(i, &t, at),
+            Step::NodeLost => {
+                self.stop_real_driver(i);
+                self.lose_node(i, at);
+            }
+            Step::Finish => {
+                self.stop_real_driver(i);
+                self.finish(i, &t, at);
+            }
             Step::RemoveExecutors => {
                 // Spark deletes its executor pods as the application ends.
                 for name in self.runs[i].executors.iter().map(|e| e.name.clone()).collect::<Vec<_>>() {
@@ -553,6 +609,7 @@ impl Workload {
                 self.runs[i].executors.iter_mut().for_each(|e| e.running = false);
             }
             Step::End => {
+                self.stop_real_driver(i);
                 let deleted = if operator { store.delete(&SPARK_APPLICATIONS, ns, &job_name) } else { store.delete(&PODS, ns, &driver_pod) };
                 if let Err(e) = deleted {
                     tracing::debug!(job = %job_name, "end of run: {e}");

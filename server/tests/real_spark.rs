@@ -1,0 +1,66 @@
+//! Real Spark drivers in the simulated cluster (pyspark from PyPI, Java 17): a running job's
+//! driver pod points at a real Spark UI on loopback, whose application is the job's; when the
+//! job ends, the driver stops and its event log is complete. `make test` installs pyspark into
+//! the tests' Python (`PYTHON`).
+
+mod common;
+
+use common::{eventually, get_json, scratch_dir, start_sim};
+use serde_json::Value;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let events = scratch_dir("real-spark-events");
+    let events_arg = events.to_str().unwrap().to_string();
+    let sim = start_sim("real-spark", &["--real-spark-drivers", "1", "--python", &python, "--spark-event-log-dir", &events_arg]);
+    let url = sim.process.url.clone();
+
+    let pod: Value = eventually("a driver pod backed by a real Spark driver", Duration::from_secs(180), || async {
+        let pods = get_json(&format!("{url}/api/v1/pods?labelSelector=spark-role%3Ddriver")).await;
+        pods["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["metadata"]["annotations"]["sim.sparkboard.io/real-driver"] == "true")
+            .cloned()
+            .ok_or_else(|| "none yet (is pyspark installed in PYTHON, and java on PATH?)".to_string())
+    })
+    .await;
+    assert_eq!(pod["status"]["podIP"], "127.0.0.1");
+    let port = pod["spec"]["containers"][0]["ports"][0]["containerPort"].as_u64().expect("spark-ui port");
+    let app_id = pod["metadata"]["labels"]["spark-app-selector"].as_str().unwrap().to_string();
+    let job = pod["metadata"]["labels"]["sparkoperator.k8s.io/app-name"].as_str().unwrap().to_string();
+    let namespace = pod["metadata"]["namespace"].as_str().unwrap().to_string();
+
+    let apps = get_json(&format!("http://127.0.0.1:{port}/api/v1/applications")).await;
+    assert_eq!(apps[0]["id"], app_id.as_str(), "{apps}");
+    assert_eq!(apps[0]["name"], job.as_str());
+    let app = get_json(&format!("{url}/apis/sparkoperator.k8s.io/v1beta2/namespaces/{namespace}/sparkapplications/{job}")).await;
+    assert_eq!(app["status"]["sparkApplicationId"], app_id.as_str());
+    let jobs_page = reqwest::get(format!("http://127.0.0.1:{port}/jobs/")).await.unwrap();
+    assert_eq!(jobs_page.status(), 200);
+
+    // Fast-forward: the job ends, its real driver stops and completes its event log.
+    let client = reqwest::Client::new();
+    client.put(format!("{url}/sim/speed?value=40")).send().await.unwrap();
+    eventually("the real driver to stop with its job", Duration::from_secs(90), || async {
+        match reqwest::get(format!("http://127.0.0.1:{port}/api/v1/applications")).await {
+            Ok(_) => Err("still serving".to_string()),
+            Err(_) => Ok(()),
+        }
+    })
+    .await;
+    // Spark stops its UI first, then closes the event log.
+    let log_dir = events.join(format!("eventlog_v2_{app_id}"));
+    eventually("the event log to be complete", Duration::from_secs(30), || async {
+        let files: Vec<String> = std::fs::read_dir(&log_dir)
+            .map_err(|e| format!("{}: {e}", log_dir.display()))?
+            .map(|f| f.map(|f| f.file_name().to_string_lossy().to_string()).unwrap_or_default())
+            .collect();
+        let complete = files.iter().any(|f| f.starts_with("events_")) && !files.iter().any(|f| f.ends_with(".inprogress"));
+        if complete { Ok(()) } else { Err(format!("{files:?}")) }
+    })
+    .await;
+}
