@@ -46,6 +46,9 @@ pub struct WorkloadArgs {
     /// Simulated seconds per real second (2 plays the workload twice as fast).
     #[arg(long, env = "SPARKBOARD_SPEED", default_value_t = 1.0)]
     pub speed: f64,
+    /// A scenario file (JSON) describing the jobs to play, instead of the built-in demo.
+    #[arg(long, env = "SPARKBOARD_SCENARIO", conflicts_with_all = ["jobs", "executors"])]
+    pub scenario: Option<std::path::PathBuf>,
     /// How many Spark jobs the simulated cluster plays (each runs again and again).
     #[arg(long, env = "SPARKBOARD_JOBS", default_value_t = 20)]
     pub jobs: usize,
@@ -123,6 +126,8 @@ pub enum ConfigError {
     Jobs,
     #[error("--log-rate must be a finite number, 0 or more, not {0}")]
     LogRate(f64),
+    #[error(transparent)]
+    Scenario(#[from] crate::sim::scenario::ScenarioError),
     #[error("--drop-watches-after must be a finite number of seconds above 0, not {0}")]
     DropWatches(f64),
 }
@@ -150,9 +155,14 @@ impl WorkloadArgs {
             speed: self.speed,
             watch_history: self.watch_history,
             drop_watches_after,
-            jobs: self.jobs,
-            executors: self.executors,
-            log_rate: self.log_rate,
+            scenario: {
+                let mut scenario = match &self.scenario {
+                    Some(path) => crate::sim::Scenario::from_file(path)?,
+                    None => crate::sim::Scenario::sized(self.seed, self.jobs, self.executors),
+                };
+                scenario.log_rate = self.log_rate;
+                scenario
+            },
             real_drivers: (self.real_spark_drivers > 0).then(|| {
                 let event_log_dir = self.spark_event_log_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("sparkboard-spark-events"));
                 (crate::sim::spark_driver::Launcher { python: self.python.clone(), event_log_dir }, self.real_spark_drivers)
@@ -197,6 +207,7 @@ mod tests {
             jobs: 20,
             executors: None,
             log_rate: 1.0,
+            scenario: None,
             real_spark_drivers: 0,
             python: "python3".into(),
             spark_event_log_dir: None,

@@ -36,7 +36,7 @@ use logs::LogStore;
 use std::sync::Arc;
 use std::time::Duration;
 use store::{ChangeType, Store, WatchFrom};
-use scenario::Scenario;
+pub use scenario::Scenario;
 use clock::SimClock;
 use workload::Workload;
 
@@ -51,12 +51,8 @@ pub struct SimOptions {
     pub watch_history: usize,
     /// Cut every watch this long after it starts (fault injection).
     pub drop_watches_after: Option<Duration>,
-    /// How many jobs the workload plays (the demo's 20 by default).
-    pub jobs: usize,
-    /// Executors per job; the demo's 2 to 6 when `None`.
-    pub executors: Option<u32>,
-    /// Scales the containers' log output (0: none).
-    pub log_rate: f64,
+    /// What the workload plays.
+    pub scenario: Scenario,
     /// Real Spark drivers for up to this many running jobs, with this launcher.
     pub real_drivers: Option<(spark_driver::Launcher, usize)>,
 }
@@ -86,9 +82,7 @@ impl Sim {
             drop_watches_after: options.drop_watches_after,
             stats: Arc::default(),
         };
-        let mut scenario = Scenario::sized(options.seed, options.jobs, options.executors);
-        scenario.log_rate = options.log_rate;
-        let mut workload = Workload::new(state.clone(), scenario, options.seed);
+        let mut workload = Workload::new(state.clone(), options.scenario.clone(), options.seed);
         if let Some((launcher, limit)) = options.real_drivers.clone() {
             workload = workload.with_real_drivers(spark_driver::RealDrivers::new(launcher, limit));
         }

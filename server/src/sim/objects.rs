@@ -66,6 +66,8 @@ pub struct AppSpec<'a> {
     pub instances: u32,
     pub main_file: &'a str,
     pub python: bool,
+    /// Dynamic allocation: up to this many executors (`instances` is the initial number).
+    pub max_executors: Option<u32>,
 }
 
 pub fn spark_application(spec: &AppSpec<'_>, created: Timestamp) -> Value {
@@ -80,7 +82,10 @@ pub fn spark_application(spec: &AppSpec<'_>, created: Timestamp) -> Value {
             "mainApplicationFile": spec.main_file,
             "driver": {"cores": spec.driver.cores, "memory": format!("{}m", spec.driver.memory_mib), "memoryOverhead": format!("{}m", spec.driver.overhead_mib), "serviceAccount": "spark"},
             "executor": {"cores": spec.executor.cores, "memory": format!("{}m", spec.executor.memory_mib), "memoryOverhead": format!("{}m", spec.executor.overhead_mib), "instances": spec.instances},
-            "dynamicAllocation": {"enabled": false},
+            "dynamicAllocation": match spec.max_executors {
+                Some(max) => json!({"enabled": true, "initialExecutors": spec.instances, "minExecutors": 1, "maxExecutors": max}),
+                None => json!({"enabled": false}),
+            },
             "sparkConf": {"spark.ui.port": "4040", "spark.eventLog.enabled": "true"},
             "restartPolicy": {"type": "Never"}
         }

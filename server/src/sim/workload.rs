@@ -54,6 +54,10 @@ enum Step {
     ExecutorsRunning,
     OomExecutor,
     ReplaceExecutor,
+    /// Dynamic allocation: tasks back up, more executors come.
+    ScaleUp,
+    /// Dynamic allocation: the extra executors idle out and Spark deletes them.
+    ScaleDown,
     NodeLost,
     Finish,
     RemoveExecutors,
@@ -76,6 +80,9 @@ fn plan(t: &Template) -> Vec<(f64, Step)> {
                 (4.0, Step::CreateExecutors),
                 (6.0, Step::ExecutorsRunning),
             ]);
+            if t.dynamic && t.outcome != Outcome::SpotLost {
+                steps.extend([(t.run_seconds * 0.3, Step::ScaleUp), (t.run_seconds * 0.7, Step::ScaleDown)]);
+            }
             match t.outcome {
                 Outcome::ExecutorOom => steps.extend([(half, Step::OomExecutor), (half + 2.0, Step::ReplaceExecutor)]),
                 Outcome::SpotLost => steps.push((half, Step::NodeLost)),
@@ -493,6 +500,7 @@ impl Workload {
                     instances: t.executors,
                     main_file: main_file(&t),
                     python: t.python,
+                    max_executors: t.dynamic.then(|| t.executors + extra_executors(&t)),
                 };
                 let mut app = objects::spark_application(&spec, at);
                 if let Some(parent) = &scheduled {
@@ -592,6 +600,32 @@ impl Workload {
             Step::ReplaceExecutor => {
                 let e = self.create_executor(i, &t, at);
                 self.start_executor(i, e, at);
+            }
+            Step::ScaleUp => {
+                let extra = extra_executors(&t);
+                let total = t.executors + extra;
+                let line = format!("Requesting {extra} new executors because tasks are backlogged (new desired total will be {total}) for resource profile id: 0");
+                self.log(ns, &driver_pod, DRIVER_CONTAINER, at, &[text::log4j(at, "INFO", "ExecutorAllocationManager", &line)]);
+                for _ in 0..extra {
+                    let e = self.create_executor(i, &t, at);
+                    self.start_executor(i, e, at);
+                }
+            }
+            Step::ScaleDown => {
+                let running: Vec<usize> = (0..self.runs[i].executors.len()).filter(|e| self.runs[i].executors[*e].running).collect();
+                let surplus = running.len().saturating_sub(t.executors as usize);
+                for &e in running.iter().rev().take(surplus) {
+                    let (name, id) = (self.runs[i].executors[e].name.clone(), self.runs[i].executors[e].id);
+                    self.runs[i].executors[e].running = false;
+                    self.log(ns, &driver_pod, DRIVER_CONTAINER, at, &[
+                        text::log4j(at, "INFO", "ExecutorAllocationManager", &format!("Requesting to kill executor(s) {id}")),
+                        text::log4j(at, "INFO", "ExecutorAllocationManager", &format!("Executors {id} removed due to idle timeout.")),
+                    ]);
+                    self.log(ns, &name, EXECUTOR_CONTAINER, at, &text::executor_shutdown(at));
+                    self.sim.logs.current(ns, &name, EXECUTOR_CONTAINER).finish();
+                    let _ = store.delete(&PODS, ns, &name);
+                    self.app_status(i, |s| s["executorState"][&name] = json!("COMPLETED"));
+                }
             }
             Step::NodeLost => {
                 self.stop_real_driver(i);
@@ -845,6 +879,11 @@ impl Workload {
     }
 }
 
+/// How many executors dynamic allocation adds at its peak.
+fn extra_executors(t: &Template) -> u32 {
+    t.executors.div_ceil(2)
+}
+
 const UNSCHEDULABLE: &str = "0/6 nodes are available: 6 Insufficient memory. preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod.";
 
 fn main_file(t: &Template) -> &'static str {
@@ -941,6 +980,34 @@ mod tests {
         assert!(!ended);
         assert!(lines.iter().any(|l| l.text.contains("INFO SparkContext: Running Spark version 4.0.1")));
         assert!(lines.windows(2).all(|w| w[0].time <= w[1].time), "timestamps go backwards");
+    }
+
+    #[test]
+    fn dynamic_allocation_adds_executors_then_deletes_the_idle_ones() {
+        let sim = sim(0.0);
+        let scenario = Scenario::from_json(
+            r#"{"jobs": [{"namespace": "ml", "name": "elastic", "executors": 2, "run_seconds": 100, "linger_seconds": 20, "dynamic_allocation": true}]}"#,
+            "test",
+        )
+        .unwrap();
+        let mut workload = Workload::new(sim.clone(), scenario, 9);
+        let executors = |sim: &SimState| {
+            sim.store.list(&PODS, Some("ml")).0.iter().filter(|p| p["metadata"]["labels"][SPARK_ROLE] == "executor" && p["status"]["phase"] == "Running").count()
+        };
+        let (mut peak, mut shrank_while_running) = (0, false);
+        for _ in 0..240 {
+            workload.sim.clock.jump(1.0);
+            workload.tick();
+            let now = executors(&sim);
+            if peak > 2 && now == 2 {
+                shrank_while_running = true;
+            }
+            peak = peak.max(now);
+        }
+        assert_eq!(peak, 3, "2 executors plus dynamic allocation's extra");
+        assert!(shrank_while_running, "the extra executor was never removed while the job ran");
+        let app = sim.store.list(&SPARK_APPLICATIONS, None).0;
+        assert!(app.iter().all(|a| a["spec"]["dynamicAllocation"]["enabled"] == true));
     }
 
     #[test]
