@@ -197,3 +197,64 @@ mod tests {
         assert!(ok.follow && ok.tail == Some(5));
     }
 }
+
+#[cfg(test)]
+mod http_tests {
+    //! The log endpoint through the router, without a socket.
+    use crate::sim::clock::SimClock;
+    use crate::sim::logs::LogStore;
+    use crate::sim::resources::PODS;
+    use crate::sim::store::Store;
+    use crate::sim::{SimState, api};
+    use axum::body::Body;
+    use http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use jiff::Timestamp;
+    use serde_json::json;
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    fn cluster() -> (SimState, Timestamp) {
+        let state = SimState {
+            store: Arc::new(Store::default()),
+            logs: Arc::new(LogStore::default()),
+            clock: SimClock::new(0.0),
+            drop_watches_after: None,
+            stats: Arc::default(),
+        };
+        let pod = json!({"metadata": {"name": "p", "namespace": "ns"}, "spec": {"containers": [{"name": "c"}]},
+                         "status": {"phase": "Running", "containerStatuses": [{"name": "c", "state": {"running": {}}}]}});
+        state.store.create(&PODS, pod).unwrap();
+        let now = state.clock.now();
+        let log = state.logs.current("ns", "p", "c");
+        for (i, text) in ["one", "two", "three", "four"].into_iter().enumerate() {
+            log.push(now.checked_sub(jiff::SignedDuration::from_secs(40 - 10 * i as i64)).unwrap(), text);
+        }
+        (state, now)
+    }
+
+    async fn get(state: &SimState, query: &str) -> (StatusCode, String) {
+        let request = Request::get(format!("/api/v1/namespaces/ns/pods/p/log?{query}")).body(Body::empty()).unwrap();
+        let response = api::router(state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).to_string())
+    }
+
+    #[tokio::test]
+    async fn since_seconds_limit_bytes_and_tail() {
+        let (state, _) = cluster();
+        assert_eq!(get(&state, "").await, (StatusCode::OK, "one\ntwo\nthree\nfour\n".into()));
+        assert_eq!(get(&state, "sinceSeconds=15").await.1, "four\n");
+        assert_eq!(get(&state, "sinceSeconds=25").await.1, "three\nfour\n");
+        assert_eq!(get(&state, "limitBytes=6").await.1, "one\ntw");
+        assert_eq!(get(&state, "tailLines=1").await.1, "four\n");
+        // The kubelet takes the tail first, then applies since.
+        assert_eq!(get(&state, "tailLines=3&sinceSeconds=35").await.1, "two\nthree\nfour\n");
+        assert_eq!(get(&state, "tailLines=3&sinceSeconds=25").await.1, "three\nfour\n");
+        let (status, body) = get(&state, "container=nope").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("container nope is not valid for pod p"), "{body}");
+        assert_eq!(get(&state, "limitBytes=0").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
