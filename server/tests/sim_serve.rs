@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Process, eventually, get_json, start_sim};
+use common::{Process, SimCluster, eventually, get_json, start_sim};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -59,6 +59,17 @@ async fn converges(sim: &str, dashboard: &str, keep: impl Fn(&str) -> bool) -> B
     .await
 }
 
+/// A simulated cluster and `sparkboard serve` on it, ready.
+async fn cluster_and_dashboard(test: &str, sim_args: &[&str], serve_args: &[&str]) -> (SimCluster, Process) {
+    let sim = start_sim(test, sim_args);
+    let kubeconfig = sim.kubeconfig.to_str().unwrap().to_string();
+    let mut args = vec!["serve", "--kubeconfig", &kubeconfig, "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(serve_args);
+    let dashboard = Process::start(&args);
+    wait_ready(&dashboard.url).await;
+    (sim, dashboard)
+}
+
 async fn wait_ready(dashboard: &str) {
     eventually("the dashboard becoming ready", Duration::from_secs(30), || async {
         match reqwest::get(format!("{dashboard}/readyz")).await {
@@ -71,10 +82,7 @@ async fn wait_ready(dashboard: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_converges_to_the_simulated_cluster_and_follows_it() {
-    let sim = start_sim("converge", &["--speed", "4"]);
-    let kubeconfig = sim.kubeconfig.to_str().unwrap();
-    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
-    wait_ready(&dashboard.url).await;
+    let (sim, dashboard) = cluster_and_dashboard("converge", &["--speed", "4"], &[]).await;
 
     let first = converges(&sim.process.url, &dashboard.url, |_| true).await;
     assert!(first.len() >= 15, "expected the demo's ~20 jobs, got {first:?}");
@@ -87,10 +95,7 @@ async fn the_dashboard_converges_to_the_simulated_cluster_and_follows_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_watches_only_the_namespaces_it_is_given() {
-    let sim = start_sim("namespaces", &[]);
-    let kubeconfig = sim.kubeconfig.to_str().unwrap();
-    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--namespace", "ml,analytics"]);
-    wait_ready(&dashboard.url).await;
+    let (sim, dashboard) = cluster_and_dashboard("namespaces", &[], &["--namespace", "ml,analytics"]).await;
     let shown = converges(&sim.process.url, &dashboard.url, |id| id.starts_with("ml/") || id.starts_with("analytics/")).await;
     assert!(!shown.is_empty());
     let everything = dashboard_jobs(&dashboard.url).await;
@@ -99,10 +104,7 @@ async fn serve_watches_only_the_namespaces_it_is_given() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_spark_application_is_shown_as_unknown_and_the_rest_keeps_working() {
-    let sim = start_sim("malformed", &[]);
-    let kubeconfig = sim.kubeconfig.to_str().unwrap();
-    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
-    wait_ready(&dashboard.url).await;
+    let (sim, dashboard) = cluster_and_dashboard("malformed", &[], &[]).await;
     let broken = json!({
         "apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
         "metadata": {"name": "broken-app", "namespace": "ml"},
@@ -129,10 +131,7 @@ async fn a_malformed_spark_application_is_shown_as_unknown_and_the_rest_keeps_wo
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_job_is_a_404_that_names_it() {
-    let sim = start_sim("unknown-job", &[]);
-    let kubeconfig = sim.kubeconfig.to_str().unwrap();
-    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
-    wait_ready(&dashboard.url).await;
+    let (_sim, dashboard) = cluster_and_dashboard("unknown-job", &[], &[]).await;
     let response = reqwest::get(format!("{}/api/v1/jobs/ml/nope", dashboard.url)).await.unwrap();
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
@@ -144,10 +143,7 @@ async fn the_dashboard_recovers_from_cut_watches_and_expired_versions() {
     // Watches are cut mid-stream every second, and the sim remembers only the last change: at
     // 30x, a watcher resuming from its last resourceVersion finds it gone (410) and must list
     // again. Then the cluster is frozen, and the dashboard must have caught up exactly.
-    let sim = start_sim("faults", &["--speed", "30", "--watch-history", "1", "--drop-watches-after", "1"]);
-    let kubeconfig = sim.kubeconfig.to_str().unwrap();
-    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
-    wait_ready(&dashboard.url).await;
+    let (sim, dashboard) = cluster_and_dashboard("faults", &["--speed", "30", "--watch-history", "1", "--drop-watches-after", "1"], &[]).await;
     let stats = eventually("a watch cut and a resume refused with 410", Duration::from_secs(30), || async {
         let stats = get_json(&format!("{}/sim/stats", sim.process.url)).await;
         let (dropped, expired) = (stats["watches_dropped"].as_u64().unwrap(), stats["watches_expired"].as_u64().unwrap());
@@ -163,12 +159,10 @@ async fn the_dashboard_recovers_from_cut_watches_and_expired_versions() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_connects_to_a_tls_cluster_with_a_token() {
-    let sim = start_sim("tls", &["--tls"]);
+    let (sim, dashboard) = cluster_and_dashboard("tls", &["--tls"], &[]).await;
     assert!(sim.process.url.starts_with("https://"));
     let kubeconfig = std::fs::read_to_string(&sim.kubeconfig).unwrap();
     assert!(kubeconfig.contains("certificate-authority-data") && kubeconfig.contains("\"token\""));
-    let dashboard = Process::start(&["serve", "--kubeconfig", sim.kubeconfig.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
-    wait_ready(&dashboard.url).await;
     let jobs = dashboard_jobs(&dashboard.url).await;
     assert!(jobs.len() >= 15, "{jobs:?}");
 }
