@@ -252,7 +252,14 @@ impl Workload {
     }
 
     /// Gives some running jobs real Spark drivers (call before the engine runs, in a runtime).
-    pub fn with_real_drivers(mut self, drivers: RealDrivers) -> Workload {
+    pub fn with_real_drivers(mut self, mut drivers: RealDrivers) -> Workload {
+        // Jobs already running when the cluster came up qualify too.
+        for i in 0..self.runs.len() {
+            let t = self.template(i);
+            if self.runs[i].driver_running && wants_real_driver(t) {
+                drivers.start(&t.namespace, &self.runs[i].driver_pod, &self.runs[i].job_name);
+            }
+        }
         self.real_drivers = Some(drivers);
         self
     }
@@ -558,8 +565,7 @@ impl Workload {
                 let ip = self.pod_ip();
                 let _ = store.update(&PODS, ns, &driver_pod, |p| objects::set_running(p, &ip, at));
                 self.runs[i].driver_running = true;
-                let long_enough = t.outcome == Outcome::Complete && t.run_seconds >= 60.0 && t.launcher == Launcher::Operator;
-                if let Some(drivers) = self.real_drivers.as_mut().filter(|_| long_enough) {
+                if let Some(drivers) = self.real_drivers.as_mut().filter(|_| wants_real_driver(&t)) {
                     drivers.start(ns, &driver_pod, &job_name);
                 }
                 self.container_started_events(ns, &driver_pod, DRIVER_CONTAINER, at);
@@ -877,6 +883,12 @@ impl Workload {
             s["status"][field] = json!(past);
         });
     }
+}
+
+/// Jobs that get a real Spark driver when one is free: operator jobs that complete and run
+/// long enough for a real driver to come up and be looked at.
+fn wants_real_driver(t: &Template) -> bool {
+    t.outcome == Outcome::Complete && t.run_seconds >= 60.0 && t.launcher == Launcher::Operator
 }
 
 /// How many executors dynamic allocation adds at its peak.
