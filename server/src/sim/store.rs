@@ -313,10 +313,12 @@ impl State {
         name: &str,
     ) -> Result<Object, StoreError> {
         let key = (namespace.to_string(), name.to_string());
-        let Some(current) = self.bucket(resource).get(&key).cloned() else {
+        let Some(current) = self.bucket(resource).remove(&key) else {
             return Err(StoreError::NotFound { plural: resource.plural, name: name.to_string() });
         };
-        let last = (*current).clone();
+        // The deletion gets its own resourceVersion. An object no watcher history still holds
+        // is taken as it is rather than copied: deleting old events costs next to nothing.
+        let last = Arc::try_unwrap(current).unwrap_or_else(|shared| (*shared).clone());
         Ok(self.commit(fanout, resource, key, ChangeType::Deleted, last, None))
     }
 

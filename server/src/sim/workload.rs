@@ -18,7 +18,7 @@ use super::store::rfc3339;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
 
 /// Driver size of every job: 1 core, 2 GiB heap, Spark's default 384 MiB overhead.
@@ -105,6 +105,9 @@ struct Executor {
     running: bool,
 }
 
+/// A pod on a node: namespace, name, and the index of its run.
+type Placed = (String, String, usize);
+
 /// The names, ids and progress of one run.
 struct Run {
     template: usize,
@@ -146,8 +149,9 @@ pub struct Workload {
     events: HashMap<(String, String, String), String>,
     /// Events in the order they were created, for the API server's event TTL.
     event_ages: VecDeque<(Timestamp, (String, String, String))>,
-    /// Node -> the pods placed on it (some may be gone since), for losing a node.
-    pods_by_node: HashMap<String, Vec<(String, String)>>,
+    /// Node -> the pods placed on it, with the run they belong to (some may be gone since),
+    /// for losing a node.
+    pods_by_node: HashMap<String, Vec<Placed>>,
     /// Real Spark drivers behind some running jobs, when Spark is installed.
     real_drivers: Option<RealDrivers>,
 }
@@ -682,7 +686,7 @@ impl Workload {
         };
         let Ok(driver) = store.create(&PODS, objects::pod(&spec, at)) else { return };
         if let Some(node) = run.node.clone() {
-            let pod = (ns.to_string(), run.driver_pod.clone());
+            let pod = (ns.to_string(), run.driver_pod.clone(), i);
             self.place(node, pod);
         }
         let run = &self.runs[i];
@@ -700,12 +704,12 @@ impl Workload {
 
     /// Remembers which node a pod went to; drops pods that are gone once the list grows, so
     /// the index stays the size of what runs.
-    fn place(&mut self, node: String, pod: (String, String)) {
+    fn place(&mut self, node: String, pod: Placed) {
         let store = self.sim.store.clone();
         let placed = self.pods_by_node.entry(node).or_default();
         placed.push(pod);
         if placed.len() >= 64 && placed.len().is_power_of_two() {
-            placed.retain(|(ns, name)| store.get(&PODS, ns, name).is_ok());
+            placed.retain(|(ns, name, _)| store.get(&PODS, ns, name).is_ok());
         }
     }
 
@@ -740,7 +744,7 @@ impl Workload {
             memory_leak: t.outcome == Outcome::ExecutorOom && id == 1,
         };
         let _ = store.create(&PODS, objects::pod(&spec, at));
-        self.place(node.clone(), (t.namespace.clone(), name.clone()));
+        self.place(node.clone(), (t.namespace.clone(), name.clone(), i));
         self.pod_event(&t.namespace, &name, "Scheduled", &format!("Successfully assigned {}/{name} to {node}", t.namespace), false, "default-scheduler", at);
         self.runs[i].executors.push(Executor { name, id, ip: String::new(), running: false });
         self.runs[i].executors.len() - 1
@@ -827,25 +831,19 @@ impl Workload {
         let uid = store.get(&NODES, "", &node).map(|n| n["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
         let involved = Involved { api_version: "v1", kind: "Node", namespace: "", name: &node, uid: &uid };
         self.event(involved, "SpotInterrupted", "Spot interruption warning was triggered", true, "karpenter", after(at, -120.0));
-        let placed = self.pods_by_node.remove(&node).unwrap_or_default();
-        let pods: Vec<_> = placed.iter().filter_map(|(ns, name)| store.get(&PODS, ns, name).ok()).collect();
-        let mut lost = HashSet::new();
-        for pod in pods.iter().filter(|p| p["spec"]["nodeName"].as_str() == Some(node.as_str()) && p["status"]["phase"] == "Running") {
-            let (ns, name) = (pod["metadata"]["namespace"].as_str().unwrap_or_default(), pod["metadata"]["name"].as_str().unwrap_or_default());
+        // Every running pod on the node fails, other jobs' executors too.
+        for (ns, name, run) in self.pods_by_node.remove(&node).unwrap_or_default() {
+            let Ok(pod) = store.get(&PODS, &ns, &name) else { continue };
+            if pod["spec"]["nodeName"].as_str() != Some(node.as_str()) || pod["status"]["phase"] != "Running" {
+                continue;
+            }
             let container = pod["spec"]["containers"][0]["name"].as_str().unwrap_or_default();
-            self.end_container(ns, name, container, |p| objects::set_node_lost(p, at));
-            lost.insert((ns.to_string(), name.to_string()));
-        }
-        // Other jobs lose their executors on that node too.
-        let templates = &self.scenario.templates;
-        for run in self.runs.iter_mut() {
-            let ns = templates[run.template].namespace.clone();
-            if lost.contains(&(ns.clone(), run.driver_pod.clone())) {
+            self.end_container(&ns, &name, container, |p| objects::set_node_lost(p, at));
+            let Some(run) = self.runs.get_mut(run) else { continue };
+            if run.driver_pod == name {
                 run.driver_running = false;
             }
-            for e in run.executors.iter_mut().filter(|e| lost.contains(&(ns.clone(), e.name.clone()))) {
-                e.running = false;
-            }
+            run.executors.iter_mut().filter(|e| e.name == name).for_each(|e| e.running = false);
         }
         let _ = store.delete(&NODES, "", &node);
         let t = self.template(i).clone();
