@@ -165,6 +165,58 @@ pub fn sort_newest_first(jobs: &mut [Job]) {
     });
 }
 
+/// What a pod does for its job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PodRole {
+    Driver,
+    Executor,
+    Controller,
+}
+
+/// One pod of a job, for the job page's pods table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pod {
+    pub name: String,
+    pub role: PodRole,
+    pub node: Option<String>,
+    /// `node.kubernetes.io/instance-type` of its node, while the node is known.
+    pub instance_type: Option<String>,
+    /// `spot` or `on-demand`, from Karpenter's or EKS's node label.
+    pub capacity_type: Option<String>,
+    pub phase: String,
+    pub restarts: u32,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// A Kubernetes event about the job, its pods or their nodes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub time: Option<Timestamp>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub reason: String,
+    pub message: String,
+    /// `kind/name` of what it is about, as kubectl prints it (`pod/x-driver`).
+    pub object: String,
+    pub count: u32,
+}
+
+/// `GET /api/v1/jobs/{ns}/{name}`: the job, its pods, events and Spark configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobDetail {
+    #[serde(flatten)]
+    pub job: Job,
+    pub pods: Vec<Pod>,
+    pub events: Vec<Event>,
+    /// Spark properties by their Spark names (`spark.executor.memory`, ...), from the
+    /// SparkApplication's spec and its `sparkConf`.
+    pub spark_conf: std::collections::BTreeMap<String, String>,
+}
+
 /// `GET /api/v1/jobs`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobList {

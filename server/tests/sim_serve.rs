@@ -166,3 +166,44 @@ async fn serve_connects_to_a_tls_cluster_with_a_token() {
     let jobs = dashboard_jobs(&dashboard.url).await;
     assert!(jobs.len() >= 15, "{jobs:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_comes_with_its_pods_events_and_spark_conf() {
+    let (sim, dashboard) = cluster_and_dashboard("detail", &["--speed", "4"], &[]).await;
+    // A running operator job: its driver's node, kubelet and operator events, its Spark conf.
+    let detail: Value = eventually("a running job with its driver's events", Duration::from_secs(30), || async {
+        let jobs = get_json(&format!("{}/api/v1/jobs", dashboard.url)).await;
+        for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["state"] == "RUNNING") {
+            let detail = get_json(&format!("{}/api/v1/jobs/{}/{}", dashboard.url, job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())).await;
+            let has = |reason: &str| detail["events"].as_array().unwrap().iter().any(|e| e["reason"] == reason);
+            // Nodes and events are listed alongside the jobs, not before: wait for them too.
+            let node_known = detail["pods"][0]["instance_type"].is_string();
+            if detail["spark_conf"]["spark.executor.instances"].is_string() && has("Scheduled") && has("SparkApplicationSubmitted") && node_known {
+                return Ok(detail);
+            }
+        }
+        Err("no running operator job with events yet".to_string())
+    })
+    .await;
+    let pods = detail["pods"].as_array().unwrap();
+    assert_eq!(pods[0]["role"], "driver", "driver first: {pods:?}");
+    assert!(pods[0]["node"].is_string() && pods[0]["instance_type"].is_string(), "{:?}", pods[0]);
+    assert!(["spot", "on-demand"].contains(&pods[0]["capacity_type"].as_str().unwrap()));
+    assert!(pods.iter().skip(1).all(|p| p["role"] == "executor"));
+    assert!(detail["spark_conf"]["spark.driver.memory"].is_string());
+    assert_eq!(detail["state"], "RUNNING", "the job's own fields are flattened in");
+
+    // A job whose spot node was reclaimed shows the node's interruption among its events.
+    let lost: Value = eventually("a job that lost its spot node", Duration::from_secs(60), || async {
+        let pods = get_json(&format!("{}/api/v1/pods?labelSelector=spark-role%3Ddriver", sim.process.url)).await;
+        let Some(driver) = pods["items"].as_array().unwrap().iter().find(|p| p["status"]["reason"] == "NodeShutdown") else {
+            return Err("no driver lost its node yet".to_string());
+        };
+        let job = driver["metadata"]["labels"]["sparkoperator.k8s.io/app-name"].as_str().unwrap_or_default();
+        let detail = get_json(&format!("{}/api/v1/jobs/{}/{job}", dashboard.url, driver["metadata"]["namespace"].as_str().unwrap())).await;
+        if detail["events"].as_array().is_some_and(|e| e.iter().any(|e| e["reason"] == "SpotInterrupted")) { Ok(detail) } else { Err(detail.to_string()) }
+    })
+    .await;
+    assert_eq!(lost["state"], "FAILED");
+    assert_eq!(lost["pods"][0]["reason"], "NodeShutdown");
+}

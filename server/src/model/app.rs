@@ -23,7 +23,49 @@ pub struct AppSummary {
     /// `status.executorState`: executor pod name -> the operator's state for it. Outlives the
     /// executor pods, which Spark deletes.
     pub executor_states: Vec<(String, String)>,
+    /// Spark properties from the spec (`spark.executor.memory`, ...) and its `sparkConf`.
+    pub spark_conf: Vec<(String, String)>,
     pub labels: LabelsOfInterest,
+}
+
+/// The spec fields spark-operator turns into Spark properties, with their Spark names.
+const SPEC_PROPERTIES: &[(&str, &str, &str)] = &[
+    ("driver", "cores", "spark.driver.cores"),
+    ("driver", "memory", "spark.driver.memory"),
+    ("driver", "memoryOverhead", "spark.driver.memoryOverhead"),
+    ("executor", "cores", "spark.executor.cores"),
+    ("executor", "memory", "spark.executor.memory"),
+    ("executor", "memoryOverhead", "spark.executor.memoryOverhead"),
+    ("executor", "instances", "spark.executor.instances"),
+    ("dynamicAllocation", "enabled", "spark.dynamicAllocation.enabled"),
+    ("dynamicAllocation", "initialExecutors", "spark.dynamicAllocation.initialExecutors"),
+    ("dynamicAllocation", "minExecutors", "spark.dynamicAllocation.minExecutors"),
+    ("dynamicAllocation", "maxExecutors", "spark.dynamicAllocation.maxExecutors"),
+];
+
+/// A scalar as Spark writes properties; objects and arrays are not properties.
+fn property(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn spark_conf(spec: &Value) -> Vec<(String, String)> {
+    let mut conf: Vec<(String, String)> = SPEC_PROPERTIES
+        .iter()
+        .filter_map(|(section, field, name)| property(&spec[*section][*field]).map(|v| (name.to_string(), v)))
+        .collect();
+    for (key, value) in spec["sparkConf"].as_object().into_iter().flatten() {
+        if let Some(value) = property(value) {
+            // An explicit sparkConf entry wins over the spec field, as in spark-submit.
+            conf.retain(|(k, _)| k != key);
+            conf.push((key.clone(), value));
+        }
+    }
+    conf
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -67,6 +109,7 @@ impl AppSummary {
                 .flatten()
                 .filter_map(|(pod, state)| Some((pod.clone(), state.as_str()?.to_string())))
                 .collect(),
+            spark_conf: spark_conf(spec),
             labels: LabelsOfInterest(
                 KEPT_LABELS.iter().filter_map(|k| labels?.get(*k).map(|v| (k.to_string(), v.clone()))).collect(),
             ),
@@ -96,6 +139,22 @@ mod tests {
         assert_eq!(s.requested_executors, Some(4));
         assert_eq!(s.labels.get("user"), Some("alice"));
         assert!(s.terminated_at.is_some() && s.submitted_at.is_none());
+        assert!(s.spark_conf.contains(&("spark.executor.instances".to_string(), "4".to_string())));
+    }
+
+    #[test]
+    fn spark_conf_takes_spec_fields_and_explicit_properties() {
+        let app = object(json!({"metadata": {"name": "a", "namespace": "ns"}, "spec": {
+            "driver": {"cores": 1, "memory": "2g"}, "executor": {"memory": "4g", "instances": 3},
+            "dynamicAllocation": {"enabled": true, "maxExecutors": 8},
+            "sparkConf": {"spark.executor.memory": "6g", "spark.sql.shuffle.partitions": "400", "weird": {"nested": 1}}
+        }}));
+        let conf: std::collections::BTreeMap<_, _> = AppSummary::from_object(&app).unwrap().spark_conf.into_iter().collect();
+        assert_eq!(conf["spark.driver.cores"], "1");
+        assert_eq!(conf["spark.executor.memory"], "6g");
+        assert_eq!(conf["spark.dynamicAllocation.maxExecutors"], "8");
+        assert_eq!(conf["spark.sql.shuffle.partitions"], "400");
+        assert!(!conf.contains_key("weird"));
     }
 
     #[test]

@@ -140,6 +140,8 @@ mod tests {
             finished_at: exit.map(|_| t("2026-11-21T05:02:10Z")),
             exit_code: exit,
             reason: reason.map(String::from),
+            node: Some("n1".into()),
+            restarts: 0,
             labels: LabelsOfInterest(vec![("user".into(), "bob".into())]),
             deleted: false,
         }

@@ -6,12 +6,16 @@
 //! an `.await`.
 
 pub mod app;
+pub mod event;
 pub mod job;
+pub mod node;
 pub mod pod;
 
 use self::app::AppSummary;
+use self::event::{EventSummary, ObjectRef};
+use self::node::NodeInfo;
 use self::pod::{JobKey, PodSummary, Role};
-use ::app::api::{Job, JobChange, sort_newest_first};
+use ::app::api::{Event, Job, JobChange, JobDetail, Pod, PodRole, sort_newest_first};
 use jiff::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -34,7 +38,13 @@ struct Inner {
     pods: HashMap<(String, String), PodSummary>,
     pods_by_job: HashMap<JobKey, BTreeSet<String>>,
     jobs: HashMap<JobKey, Job>,
+    nodes: HashMap<String, NodeInfo>,
+    events: HashMap<(String, String), EventSummary>,
+    events_by_object: HashMap<ObjectRef, BTreeSet<(String, String)>>,
 }
+
+/// How many events the job page shows at most (the newest).
+const EVENTS_PER_JOB: usize = 200;
 
 impl Default for JobModel {
     fn default() -> Self {
@@ -61,6 +71,119 @@ impl JobModel {
     /// One job.
     pub fn job(&self, key: &JobKey) -> Option<Job> {
         self.read().jobs.get(key).cloned()
+    }
+
+    /// A job with its pods, events and Spark configuration.
+    pub fn job_detail(&self, key: &JobKey) -> Option<JobDetail> {
+        let inner = self.read();
+        let job = inner.jobs.get(key)?.clone();
+        let mut pods: Vec<&PodSummary> = inner
+            .pods_by_job
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|name| inner.pods.get(&(key.namespace.clone(), name.clone())))
+            .filter(|p| !p.deleted)
+            .collect();
+        pods.sort_by_key(|p| (p.role != Role::Driver, executor_number(&p.name), p.name.clone()));
+        let mut about = vec![ObjectRef { kind: "SparkApplication".into(), namespace: key.namespace.clone(), name: key.name.clone() }];
+        for pod in &pods {
+            about.push(ObjectRef { kind: "Pod".into(), namespace: pod.namespace.clone(), name: pod.name.clone() });
+            if let Some(node) = &pod.node {
+                about.push(ObjectRef { kind: "Node".into(), namespace: String::new(), name: node.clone() });
+            }
+        }
+        about.sort();
+        about.dedup();
+        let mut events: Vec<&EventSummary> = about
+            .iter()
+            .filter_map(|object| inner.events_by_object.get(object))
+            .flatten()
+            .filter_map(|id| inner.events.get(id))
+            .collect();
+        events.sort_by_key(|e| e.time);
+        let skip = events.len().saturating_sub(EVENTS_PER_JOB);
+        let pods = pods
+            .iter()
+            .map(|p| {
+                let node = p.node.as_ref().and_then(|n| inner.nodes.get(n));
+                Pod {
+                    name: p.name.clone(),
+                    role: if p.role == Role::Driver { PodRole::Driver } else { PodRole::Executor },
+                    node: p.node.clone(),
+                    instance_type: node.and_then(|n| n.instance_type.clone()),
+                    capacity_type: node.and_then(|n| n.capacity_type.clone()),
+                    phase: p.phase_name().to_string(),
+                    restarts: p.restarts,
+                    exit_code: p.exit_code,
+                    reason: p.reason.clone(),
+                    started_at: p.started_at,
+                    finished_at: p.finished_at,
+                }
+            })
+            .collect();
+        let events = events
+            .into_iter()
+            .skip(skip)
+            .map(|e| Event {
+                time: e.time,
+                kind: if e.warning { "Warning" } else { "Normal" }.to_string(),
+                reason: e.reason.clone(),
+                message: e.message.clone(),
+                object: format!("{}/{}", e.about.kind.to_lowercase(), e.about.name),
+                count: e.count,
+            })
+            .collect();
+        let spark_conf = inner.apps.get(key).map(|a| a.spark_conf.iter().cloned().collect()).unwrap_or_default();
+        Some(JobDetail { job, pods, events, spark_conf })
+    }
+
+    pub fn apply_node(&self, node: NodeInfo) {
+        self.write().nodes.insert(node.name.clone(), node);
+    }
+
+    pub fn delete_node(&self, name: &str) {
+        self.write().nodes.remove(name);
+    }
+
+    /// A fresh full list of nodes.
+    pub fn replace_nodes(&self, nodes: Vec<NodeInfo>) {
+        self.write().nodes = nodes.into_iter().map(|n| (n.name.clone(), n)).collect();
+    }
+
+    pub fn apply_event(&self, event: EventSummary) {
+        let mut inner = self.write();
+        Self::unlink_event(&mut inner, &event.id);
+        inner.events_by_object.entry(event.about.clone()).or_default().insert(event.id.clone());
+        inner.events.insert(event.id.clone(), event);
+    }
+
+    pub fn delete_event(&self, namespace: &str, name: &str) {
+        Self::unlink_event(&mut self.write(), &(namespace.to_string(), name.to_string()));
+    }
+
+    /// A fresh full list of events in `namespace` (all when `None`).
+    pub fn replace_events(&self, namespace: Option<&str>, events: Vec<EventSummary>) {
+        let mut inner = self.write();
+        let gone: Vec<(String, String)> = inner.events.keys().filter(|(ns, _)| namespace.is_none_or(|n| n == ns)).cloned().collect();
+        for id in gone {
+            Self::unlink_event(&mut inner, &id);
+        }
+        for event in events {
+            inner.events_by_object.entry(event.about.clone()).or_default().insert(event.id.clone());
+            inner.events.insert(event.id.clone(), event);
+        }
+    }
+
+    fn unlink_event(inner: &mut Inner, id: &(String, String)) {
+        if let Some(old) = inner.events.remove(id) {
+            if let Some(ids) = inner.events_by_object.get_mut(&old.about) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    inner.events_by_object.remove(&old.about);
+                }
+            }
+        }
     }
 
     /// Every job now, and the feed of changes after that moment, with nothing in between.
@@ -219,6 +342,11 @@ impl JobModel {
     pub fn is_ready(&self) -> bool {
         self.unsynced.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
     }
+}
+
+/// `…-exec-12` -> 12, so executors sort by number; anything else sorts first.
+fn executor_number(pod: &str) -> u64 {
+    pod.rsplit_once("-exec-").and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -62,6 +62,8 @@ pub struct PodSummary {
     pub finished_at: Option<Timestamp>,
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
+    pub node: Option<String>,
+    pub restarts: u32,
     pub labels: LabelsOfInterest,
     /// Deleted from the cluster while its job lives on: Spark deletes executor pods as it
     /// releases them, but the job's executor counts must still include them.
@@ -134,7 +136,13 @@ impl PodSummary {
             started_at: time(&state["running"]["startedAt"]).or_else(|| time(&terminated["startedAt"])),
             finished_at: time(&terminated["finishedAt"]),
             exit_code: terminated["exitCode"].as_i64().and_then(|c| i32::try_from(c).ok()),
-            reason: terminated["reason"].as_str().or_else(|| status["reason"].as_str()).map(str::to_string),
+            reason: status["reason"]
+                .as_str()
+                .or_else(|| terminated["reason"].as_str())
+                .or_else(|| state["waiting"]["reason"].as_str())
+                .map(str::to_string),
+            node: pod.data["spec"]["nodeName"].as_str().map(str::to_string),
+            restarts: status["containerStatuses"][0]["restartCount"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
             labels: LabelsOfInterest(
                 KEPT_LABELS.iter().filter_map(|k| labels.get(*k).map(|v| (k.to_string(), v.clone()))).collect(),
             ),
@@ -145,6 +153,17 @@ impl PodSummary {
     /// OOMKilled by the kernel: the reason says so, or exit code 137 (SIGKILL) as Spark reports it.
     pub fn oom_killed(&self) -> bool {
         self.reason.as_deref() == Some("OOMKilled") || self.exit_code == Some(137)
+    }
+
+    /// The phase as Kubernetes names it.
+    pub fn phase_name(&self) -> &'static str {
+        match self.phase {
+            Phase::Pending => "Pending",
+            Phase::Running => "Running",
+            Phase::Succeeded => "Succeeded",
+            Phase::Failed => "Failed",
+            Phase::Unknown => "Unknown",
+        }
     }
 }
 

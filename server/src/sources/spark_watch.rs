@@ -1,4 +1,4 @@
-//! Watching SparkApplications and Spark pods into the model.
+//! Watching SparkApplications, Spark pods, and the nodes and events around them into the model.
 //!
 //! One kube-rs watcher per resource and namespace, with backoff: errors (410 Gone, dropped
 //! connections, API errors) are logged and the watcher re-lists or resumes by itself, so the
@@ -7,6 +7,8 @@
 
 use crate::model::JobModel;
 use crate::model::app::AppSummary;
+use crate::model::event::EventSummary;
+use crate::model::node::NodeInfo;
 use crate::model::pod::{JobKey, PodSummary, labels};
 use futures::StreamExt;
 use kube::api::{ApiResource, DynamicObject};
@@ -90,22 +92,85 @@ impl Projection for SparkPods {
     }
 }
 
+/// Nodes: where pods ran (instance type, spot or on-demand).
+struct Nodes;
+
+impl Projection for Nodes {
+    type Summary = NodeInfo;
+    const NAME: &'static str = "nodes";
+
+    fn resource() -> ApiResource {
+        ApiResource { group: String::new(), version: "v1".into(), api_version: "v1".into(), kind: "Node".into(), plural: "nodes".into() }
+    }
+    fn label_selector() -> Option<&'static str> {
+        None
+    }
+    fn project(object: &DynamicObject) -> Option<NodeInfo> {
+        NodeInfo::from_object(object)
+    }
+    fn apply(model: &JobModel, summary: NodeInfo) {
+        model.apply_node(summary);
+    }
+    fn delete(model: &JobModel, object: &DynamicObject) {
+        if let Some(name) = &object.metadata.name {
+            model.delete_node(name);
+        }
+    }
+    fn replace(model: &JobModel, _namespace: Option<&str>, summaries: Vec<NodeInfo>) {
+        model.replace_nodes(summaries);
+    }
+}
+
+/// Events: what the scheduler, the kubelet, the operator and the node provisioner said.
+struct Events;
+
+impl Projection for Events {
+    type Summary = EventSummary;
+    const NAME: &'static str = "events";
+
+    fn resource() -> ApiResource {
+        ApiResource { group: String::new(), version: "v1".into(), api_version: "v1".into(), kind: "Event".into(), plural: "events".into() }
+    }
+    fn label_selector() -> Option<&'static str> {
+        None
+    }
+    fn project(object: &DynamicObject) -> Option<EventSummary> {
+        EventSummary::from_object(object)
+    }
+    fn apply(model: &JobModel, summary: EventSummary) {
+        model.apply_event(summary);
+    }
+    fn delete(model: &JobModel, object: &DynamicObject) {
+        if let (Some(namespace), Some(name)) = (&object.metadata.namespace, &object.metadata.name) {
+            model.delete_event(namespace, name);
+        }
+    }
+    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<EventSummary>) {
+        model.replace_events(namespace, summaries);
+    }
+}
+
 /// Starts the watchers: every namespace when `namespaces` is empty, else one watcher per
-/// namespace and resource. The model is ready once each has listed once.
+/// namespace and resource. The model is ready once apps and pods have listed once; nodes and
+/// events only add detail (and a deployment may not be allowed to list nodes), so the
+/// dashboard does not wait for them.
 pub fn spawn(client: Client, namespaces: &[String], model: Arc<JobModel>) -> Vec<tokio::task::JoinHandle<()>> {
     let scopes: Vec<Option<String>> =
         if namespaces.is_empty() { vec![None] } else { namespaces.iter().cloned().map(Some).collect() };
-    let mut tasks = Vec::new();
+    let mut tasks = vec![start::<Nodes>(client.clone(), None, model.clone(), false)];
     for scope in scopes {
-        tasks.push(start::<SparkApps>(client.clone(), scope.clone(), model.clone()));
-        tasks.push(start::<SparkPods>(client.clone(), scope, model.clone()));
+        tasks.push(start::<SparkApps>(client.clone(), scope.clone(), model.clone(), true));
+        tasks.push(start::<SparkPods>(client.clone(), scope.clone(), model.clone(), true));
+        tasks.push(start::<Events>(client.clone(), scope, model.clone(), false));
     }
     tasks
 }
 
-fn start<P: Projection>(client: Client, namespace: Option<String>, model: Arc<JobModel>) -> tokio::task::JoinHandle<()> {
+fn start<P: Projection>(client: Client, namespace: Option<String>, model: Arc<JobModel>, required: bool) -> tokio::task::JoinHandle<()> {
     let source = format!("{}@{}", P::NAME, namespace.as_deref().unwrap_or("*"));
-    model.expect_source(&source);
+    if required {
+        model.expect_source(&source);
+    }
     tokio::spawn(follow::<P>(client, namespace, model, source))
 }
 

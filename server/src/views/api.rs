@@ -3,7 +3,7 @@
 use super::AppState;
 use super::access::{Caller, can_view};
 use crate::model::pod::JobKey;
-use app::api::{Job, JobList};
+use app::api::{Job, JobDetail, JobList};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -42,11 +42,11 @@ async fn list_jobs(State(state): State<AppState>) -> Json<JobList> {
     Json(JobList { total: jobs.len(), jobs, next: None })
 }
 
-async fn get_job(State(state): State<AppState>, Path((namespace, name)): Path<(String, String)>) -> Result<Json<Job>, ApiError> {
+async fn get_job(State(state): State<AppState>, Path((namespace, name)): Path<(String, String)>) -> Result<Json<JobDetail>, ApiError> {
     let caller = Caller;
     let key = JobKey { namespace, name };
-    match state.model.job(&key) {
-        Some(job) if can_view(&caller, &job.namespace) => Ok(Json(job)),
+    match state.model.job_detail(&key) {
+        Some(detail) if can_view(&caller, &detail.job.namespace) => Ok(Json(detail)),
         _ => Err(ApiError::JobNotFound { namespace: key.namespace, name: key.name }),
     }
 }
