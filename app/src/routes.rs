@@ -1,5 +1,7 @@
 //! The HTML document, the route table, and one module per page.
 
+mod deep_link;
+mod job;
 mod jobs;
 mod not_found;
 
@@ -8,8 +10,10 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     StaticSegment,
     components::{A, Route, Router, Routes},
+    path,
 };
 
+pub use job::{GetJob, get_job};
 pub use jobs::{ListJobs, list_jobs};
 
 /// The whole HTML document the server sends; the browser hydrates `<body>`.
@@ -50,6 +54,9 @@ pub fn App() -> impl IntoView {
             <main class="mx-auto max-w-screen-2xl px-4 py-4">
                 <Routes fallback=not_found::NotFound>
                     <Route path=StaticSegment("") view=jobs::JobsPage/>
+                    <Route path=path!("/jobs/:namespace/:name") view=job::JobPage/>
+                    <Route path=path!("/apps/:app_id") view=deep_link::NoJobForApp/>
+                    <Route path=path!("/airflow/*rest") view=deep_link::NoJobForTask/>
                 </Routes>
             </main>
         </Router>

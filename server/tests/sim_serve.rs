@@ -206,4 +206,33 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     .await;
     assert_eq!(lost["state"], "FAILED");
     assert_eq!(lost["pods"][0]["reason"], "NodeShutdown");
+    assert_eq!(lost["failure"]["reason"], "NodeLost", "{}", lost["failure"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_links_redirect_to_the_job_or_say_what_was_not_found() {
+    let (_sim, dashboard) = cluster_and_dashboard("deep-links", &[], &[]).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let jobs = get_json(&format!("{}/api/v1/jobs", dashboard.url)).await;
+    let jobs = jobs["jobs"].as_array().unwrap();
+    let with_app = jobs.iter().find(|j| j["app_id"].is_string()).expect("a job with an app id");
+    let expected = format!("/jobs/{}/{}", with_app["namespace"].as_str().unwrap(), with_app["name"].as_str().unwrap());
+    let response = client.get(format!("{}/apps/{}", dashboard.url, with_app["app_id"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(response.status(), 307);
+    assert_eq!(response.headers()["location"], expected.as_str());
+
+    let from_airflow = jobs.iter().find(|j| j["airflow"].is_object()).expect("a job launched by Airflow");
+    let airflow = &from_airflow["airflow"];
+    let run = airflow["run_id"].as_str().unwrap().replace(':', "%3A");
+    let link = format!("{}/airflow/{}/{}/{run}/1", dashboard.url, airflow["dag_id"].as_str().unwrap(), airflow["task_id"].as_str().unwrap());
+    let response = client.get(link).send().await.unwrap();
+    assert_eq!(response.status(), 307);
+    let expected = format!("/jobs/{}/{}", from_airflow["namespace"].as_str().unwrap(), from_airflow["name"].as_str().unwrap());
+    assert_eq!(response.headers()["location"], expected.as_str());
+
+    let response = client.get(format!("{}/apps/spark-nope", dashboard.url)).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("spark-nope"));
+    let response = client.get(format!("{}/airflow/d/t/r/not-a-number", dashboard.url)).send().await.unwrap();
+    assert_eq!(response.status(), 404);
 }

@@ -165,7 +165,9 @@ fn JobRow(job: Job, now: Signal<jiff::Timestamp>) -> impl IntoView {
     };
     view! {
         <tr class="hover:bg-gray-50" data-job=job.id() data-state=job.state.as_str()>
-            <td class="whitespace-nowrap px-3 py-1.5 font-medium">{job.name.clone()}</td>
+            <td class="whitespace-nowrap px-3 py-1.5 font-medium">
+                <a class="text-blue-700 hover:underline" href=format!("/jobs/{}/{}", job.namespace, job.name)>{job.name.clone()}</a>
+            </td>
             <td class="px-3 py-1.5 text-gray-600">{job.namespace.clone()}</td>
             <td class="px-3 py-1.5">
                 <span class=format!("rounded px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {}", format::state_badge_class(job.state))

@@ -91,6 +91,13 @@ fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary
     let error = app.and_then(|a| a.error_message.clone());
     let (reason, message) = match (state, driver) {
         (JobState::SubmissionFailed, _) => ("SubmissionFailed", error.unwrap_or_else(|| "spark-submit failed".into())),
+        (_, Some(d)) if d.reason.as_deref() == Some("NodeShutdown") => (
+            "NodeLost",
+            format!(
+                "The driver's node{} shut down under it (a reclaimed spot node, or a drained one), so the driver was killed. Run drivers on on-demand nodes to avoid this.",
+                d.node.as_deref().map(|n| format!(" {n}")).unwrap_or_default()
+            ),
+        ),
         (_, Some(d)) if d.oom_killed() => (
             "DriverOOMKilled",
             "The driver container was killed for using more memory than its limit (exit code 137). Raise spark.driver.memory or spark.driver.memoryOverhead.".into(),
@@ -166,6 +173,15 @@ mod tests {
         assert_eq!(job.state, JobState::Failed);
         assert_eq!(job.failure.unwrap().reason, "DriverOOMKilled");
         assert_eq!(job.duration_s, Some(120.0));
+    }
+
+    #[test]
+    fn a_driver_on_a_lost_node_is_named_as_such() {
+        let mut driver = pod(Role::Driver, Phase::Failed, Some(143), Some("NodeShutdown"));
+        driver.node = Some("ip-10-0-0-12".into());
+        let failure = derive(&key(), None, &[&driver], t("2026-11-21T06:00:00Z")).failure.unwrap();
+        assert_eq!(failure.reason, "NodeLost");
+        assert!(failure.message.contains("ip-10-0-0-12") && failure.message.contains("spot"), "{}", failure.message);
     }
 
     #[test]

@@ -73,6 +73,25 @@ impl JobModel {
         self.read().jobs.get(key).cloned()
     }
 
+    /// The job whose Spark application id is `app_id`.
+    pub fn find_by_app_id(&self, app_id: &str) -> Option<JobKey> {
+        let inner = self.read();
+        inner.jobs.iter().find(|(_, job)| job.app_id.as_deref() == Some(app_id)).map(|(key, _)| key.clone())
+    }
+
+    /// The job an Airflow task run launched: that try, or the latest try when none is given.
+    pub fn find_by_airflow(&self, dag_id: &str, task_id: &str, run_id: &str, try_number: Option<u32>) -> Option<JobKey> {
+        let inner = self.read();
+        inner
+            .jobs
+            .iter()
+            .filter_map(|(key, job)| job.airflow.as_ref().map(|a| (key, a)))
+            .filter(|(_, a)| a.dag_id == dag_id && a.task_id == task_id && a.run_id == run_id)
+            .filter(|(_, a)| try_number.is_none_or(|t| a.try_number == Some(t)))
+            .max_by_key(|(key, a)| (a.try_number, (*key).clone()))
+            .map(|(key, _)| key.clone())
+    }
+
     /// A job with its pods, events and Spark configuration.
     pub fn job_detail(&self, key: &JobKey) -> Option<JobDetail> {
         let inner = self.read();

@@ -845,6 +845,17 @@ impl Workload {
             }
             run.executors.iter_mut().filter(|e| e.name == name).for_each(|e| e.running = false);
         }
+        // The job's other executors lose their driver and exit.
+        for e in 0..self.runs[i].executors.len() {
+            if !self.runs[i].executors[e].running {
+                continue;
+            }
+            self.runs[i].executors[e].running = false;
+            let (ns, name) = (self.template(i).namespace.clone(), self.runs[i].executors[e].name.clone());
+            let line = text::log4j(at, "ERROR", "CoarseGrainedExecutorBackend", "Executor self-exiting due to : Driver disassociated! Shutting down.");
+            self.log(&ns, &name, EXECUTOR_CONTAINER, at, &[line]);
+            self.end_container(&ns, &name, EXECUTOR_CONTAINER, |p| objects::set_terminated(p, 1, "Error", at));
+        }
         let _ = store.delete(&NODES, "", &node);
         let t = self.template(i).clone();
         let driver_pod = self.runs[i].driver_pod.clone();

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod api;
+pub mod deep_links;
 pub mod site;
 pub mod stream;
 
@@ -23,9 +24,6 @@ pub struct AppState {
 
 /// The dashboard's whole HTTP surface.
 pub fn router(state: AppState, leptos: leptos::prelude::LeptosOptions) -> Router {
-    Router::new()
-        .merge(api::routes())
-        .merge(stream::routes())
-        .with_state(state.clone())
-        .merge(site::routes(state, leptos))
+    let pages = site::routes(state.clone(), leptos).layer(axum::middleware::from_fn_with_state(state.clone(), deep_links::redirect));
+    Router::new().merge(api::routes()).merge(stream::routes()).with_state(state).merge(pages)
 }

@@ -3,7 +3,8 @@
 
 use super::AppState;
 use crate::model::JobModel;
-use app::api::Job;
+use crate::model::pod::JobKey;
+use app::api::{Job, JobDetail};
 use app::ssr::{JobDirectory, Jobs};
 use app::{App, shell};
 use axum::body::Body;
@@ -29,6 +30,10 @@ struct ModelDirectory(Arc<JobModel>);
 impl JobDirectory for ModelDirectory {
     fn jobs(&self) -> Vec<Job> {
         self.0.jobs()
+    }
+
+    fn job(&self, namespace: &str, name: &str) -> Option<JobDetail> {
+        self.0.job_detail(&JobKey { namespace: namespace.to_string(), name: name.to_string() })
     }
 }
 

@@ -1,0 +1,200 @@
+//! `/jobs/{namespace}/{name}`: one job whole: state and times, the failure in plain words, its
+//! pods, its events and its Spark configuration. It refetches when the jobs stream says the job
+//! changed, so a job that is running stays current without a reload.
+
+use crate::api::{Event, JobChange, JobDetail, Pod, PodRole};
+use crate::format;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// One job with its pods, events and Spark configuration; `None` when unknown.
+#[server(prefix = "/_fn")]
+pub async fn get_job(namespace: String, name: String) -> Result<Option<JobDetail>, ServerFnError> {
+    Ok(expect_context::<crate::ssr::Jobs>().0.job(&namespace, &name))
+}
+
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()));
+    // Bumped by the live stream when this job changes.
+    let version = RwSignal::new(0u64);
+    let detail = Resource::new(move || (id(), version.get()), |((namespace, name), _)| get_job(namespace, name));
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        crate::live::subscribe_jobs(
+            move |change| {
+                let (namespace, name) = id();
+                let mine = match &change {
+                    JobChange::Upsert { job } => job.namespace == namespace && job.name == name,
+                    JobChange::Delete { namespace: ns, name: n } => *ns == namespace && *n == name,
+                    JobChange::Snapshot { .. } => false,
+                };
+                if mine {
+                    version.update(|v| *v += 1);
+                }
+            },
+            |_| {},
+        );
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = JobChange::Snapshot { jobs: vec![] };
+
+    view! {
+        <Suspense fallback=|| view! { <p class="text-gray-500">"Loading the job…"</p> }>
+            {move || detail.get().map(|result| match result {
+                Ok(Some(detail)) => view! { <JobView detail/> }.into_any(),
+                Ok(None) => {
+                    let (namespace, name) = id();
+                    view! { <UnknownJob namespace name/> }.into_any()
+                }
+                Err(e) => view! { <p class="rounded bg-red-50 p-2 text-red-800">{format!("Could not load the job: {e}")}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UnknownJob(namespace: String, name: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="py-16 text-center" data-testid="no-job">
+            <h1 class="text-2xl font-semibold">"No such job"</h1>
+            <p class="mt-2 text-gray-600">{format!("The dashboard knows no job {namespace}/{name}.")}</p>
+            <a class="mt-4 inline-block text-blue-700 underline" href="/">"All jobs"</a>
+        </section>
+    }
+}
+
+#[component]
+fn JobView(detail: JobDetail) -> impl IntoView {
+    let job = detail.job.clone();
+    let fact = |label: &'static str, value: String| {
+        view! {
+            <div>
+                <dt class="text-xs uppercase tracking-wide text-gray-500">{label}</dt>
+                <dd class="font-mono text-sm">{value}</dd>
+            </div>
+        }
+    };
+    view! {
+        <article data-testid="job" data-state=job.state.as_str()>
+            <header class="mb-4 flex flex-wrap items-center gap-3">
+                <h1 class="text-xl font-semibold">{job.name.clone()}</h1>
+                <span class=format!("rounded px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {}", format::state_badge_class(job.state))
+                      data-testid="state">{job.state.as_str()}</span>
+                <span class="text-sm text-gray-600">{format!("namespace {}", job.namespace)}</span>
+                // Logs, metrics and the Spark UI arrive with later work; shown, not yet linked.
+                <nav class="ml-auto flex gap-3 text-sm text-gray-400">
+                    <span title="merged logs: coming">"Logs"</span>
+                    <span title="container metrics: coming">"Metrics"</span>
+                    <span title="Spark UI: coming">"Spark UI"</span>
+                </nav>
+            </header>
+            {job.failure.clone().map(|f| view! {
+                <div class="mb-4 rounded border border-red-200 bg-red-50 p-3 text-red-900" data-testid="failure">
+                    <div class="font-semibold">{f.reason}</div>
+                    <div class="text-sm">{f.message}</div>
+                </div>
+            })}
+            <dl class="mb-6 grid grid-cols-2 gap-3 rounded border border-gray-200 bg-white p-3 md:grid-cols-4">
+                {fact("Spark app id", job.app_id.clone().unwrap_or_else(|| "—".into()))}
+                {fact("User", job.user.clone().unwrap_or_else(|| "—".into()))}
+                {fact("Submitted (UTC)", format::timestamp(job.submitted_at))}
+                {fact("Started (UTC)", format::timestamp(job.started_at))}
+                {fact("Finished (UTC)", format::timestamp(job.finished_at))}
+                {fact("Duration", format::duration(job.duration_s))}
+                {fact("Executors", format!("{} running of {} · {} done · {} failed · {} OOMKilled",
+                    job.executors.running, job.executors.requested, job.executors.completed, job.executors.failed, job.executors.oom_killed))}
+                {fact("Airflow", job.airflow.clone().map(|a| format!("{}.{} {}", a.dag_id, a.task_id, a.run_id)).unwrap_or_else(|| "—".into()))}
+            </dl>
+            <Section title="Pods"><PodsTable pods=detail.pods.clone()/></Section>
+            <Section title="Events"><EventsTable events=detail.events.clone()/></Section>
+            <Section title="Spark configuration">
+                <table class="min-w-full text-sm" data-testid="spark-conf">
+                    <tbody class="divide-y divide-gray-100">
+                        {detail.spark_conf.iter().map(|(k, v)| view! {
+                            <tr><td class="px-3 py-1 font-mono text-xs text-gray-600">{k.clone()}</td><td class="px-3 py-1 font-mono text-xs">{v.clone()}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </Section>
+        </article>
+    }
+}
+
+#[component]
+fn Section(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="mb-6">
+            <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-gray-600">{title}</h2>
+            <div class="overflow-x-auto rounded border border-gray-200 bg-white">{children()}</div>
+        </section>
+    }
+}
+
+#[component]
+fn PodsTable(pods: Vec<Pod>) -> impl IntoView {
+    let head = ["Role", "Name", "Node", "Instance", "Capacity", "Phase", "Restarts", "Exit", "Started", "Finished"];
+    view! {
+        <table class="min-w-full text-sm" data-testid="pods">
+            <thead class="bg-gray-100 text-left text-xs uppercase tracking-wide text-gray-600">
+                <tr>{head.map(|h| view! { <th class="px-3 py-2">{h}</th> }).collect_view()}</tr>
+            </thead>
+            <tbody class="divide-y divide-gray-100">
+                {pods.into_iter().map(|p| {
+                    let exit = match (p.exit_code, p.reason.clone()) {
+                        (Some(code), Some(reason)) => format!("{code} {reason}"),
+                        (Some(code), None) => code.to_string(),
+                        (None, Some(reason)) => reason,
+                        (None, None) => String::new(),
+                    };
+                    let spot = p.capacity_type.as_deref() == Some("spot");
+                    view! {
+                        <tr data-pod=p.name.clone()>
+                            <td class="px-3 py-1">{match p.role { PodRole::Driver => "driver", PodRole::Executor => "executor", PodRole::Controller => "controller" }}</td>
+                            <td class="px-3 py-1 font-mono text-xs">{p.name.clone()}</td>
+                            <td class="px-3 py-1 font-mono text-xs text-gray-600">{p.node.clone().unwrap_or_default()}</td>
+                            <td class="px-3 py-1 text-xs">{p.instance_type.clone().unwrap_or_default()}</td>
+                            <td class="px-3 py-1 text-xs">
+                                <span class=if spot { "rounded bg-amber-100 px-1 text-amber-900" } else { "" }>{p.capacity_type.clone().unwrap_or_default()}</span>
+                            </td>
+                            <td class="px-3 py-1">{p.phase.clone()}</td>
+                            <td class="px-3 py-1 text-right">{p.restarts}</td>
+                            <td class="px-3 py-1 text-xs text-red-800">{exit}</td>
+                            <td class="whitespace-nowrap px-3 py-1 font-mono text-xs">{format::timestamp(p.started_at)}</td>
+                            <td class="whitespace-nowrap px-3 py-1 font-mono text-xs">{format::timestamp(p.finished_at)}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn EventsTable(events: Vec<Event>) -> impl IntoView {
+    view! {
+        <table class="min-w-full text-sm" data-testid="events">
+            <tbody class="divide-y divide-gray-100">
+                {events.into_iter().rev().map(|e| {
+                    let warning = e.kind == "Warning";
+                    view! {
+                        <tr data-reason=e.reason.clone()>
+                            <td class="whitespace-nowrap px-3 py-1 font-mono text-xs text-gray-600">{format::timestamp(e.time)}</td>
+                            <td class=if warning { "px-3 py-1 text-xs font-semibold text-red-800" } else { "px-3 py-1 text-xs text-gray-600" }>{e.kind.clone()}</td>
+                            <td class="px-3 py-1 font-medium">{e.reason.clone()}</td>
+                            <td class="px-3 py-1 font-mono text-xs text-gray-600">{e.object.clone()}</td>
+                            <td class="px-3 py-1">{e.message.clone()}</td>
+                            <td class="px-3 py-1 text-right text-xs text-gray-500">{(e.count > 1).then(|| format!("×{}", e.count))}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
