@@ -28,6 +28,16 @@ trait Projection: Send + Sync + 'static {
     fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<Self::Summary>);
 }
 
+/// A core/v1 resource.
+fn core_v1(kind: &str, plural: &str) -> ApiResource {
+    ApiResource { group: String::new(), version: "v1".into(), api_version: "v1".into(), kind: kind.into(), plural: plural.into() }
+}
+
+/// `(namespace, name)` of a namespaced object.
+fn namespaced(object: &DynamicObject) -> Option<(&str, &str)> {
+    Some((object.metadata.namespace.as_deref()?, object.metadata.name.as_deref()?))
+}
+
 /// spark-operator's SparkApplications.
 struct SparkApps;
 
@@ -54,8 +64,8 @@ impl Projection for SparkApps {
         model.apply_app(summary);
     }
     fn delete(model: &JobModel, object: &DynamicObject) {
-        if let (Some(namespace), Some(name)) = (&object.metadata.namespace, &object.metadata.name) {
-            model.delete_app(&JobKey { namespace: namespace.clone(), name: name.clone() });
+        if let Some((namespace, name)) = namespaced(object) {
+            model.delete_app(&JobKey { namespace: namespace.to_string(), name: name.to_string() });
         }
     }
     fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<AppSummary>) {
@@ -71,7 +81,7 @@ impl Projection for SparkPods {
     const NAME: &'static str = "pods";
 
     fn resource() -> ApiResource {
-        ApiResource { group: String::new(), version: "v1".into(), api_version: "v1".into(), kind: "Pod".into(), plural: "pods".into() }
+        core_v1("Pod", "pods")
     }
     fn label_selector() -> Option<&'static str> {
         Some(labels::ROLE)
@@ -83,7 +93,7 @@ impl Projection for SparkPods {
         model.apply_pod(summary);
     }
     fn delete(model: &JobModel, object: &DynamicObject) {
-        if let (Some(namespace), Some(name)) = (&object.metadata.namespace, &object.metadata.name) {
+        if let Some((namespace, name)) = namespaced(object) {
             model.delete_pod(namespace, name);
         }
     }
@@ -100,7 +110,7 @@ impl Projection for Nodes {
     const NAME: &'static str = "nodes";
 
     fn resource() -> ApiResource {
-        ApiResource { group: String::new(), version: "v1".into(), api_version: "v1".into(), kind: "Node".into(), plural: "nodes".into() }
+        core_v1("Node", "nodes")
     }
     fn label_selector() -> Option<&'static str> {
         None
@@ -129,7 +139,7 @@ impl Projection for Events {
     const NAME: &'static str = "events";
 
     fn resource() -> ApiResource {
-        ApiResource { group: String::new(), version: "v1".into(), api_version: "v1".into(), kind: "Event".into(), plural: "events".into() }
+        core_v1("Event", "events")
     }
     fn label_selector() -> Option<&'static str> {
         None
@@ -141,7 +151,7 @@ impl Projection for Events {
         model.apply_event(summary);
     }
     fn delete(model: &JobModel, object: &DynamicObject) {
-        if let (Some(namespace), Some(name)) = (&object.metadata.namespace, &object.metadata.name) {
+        if let Some((namespace, name)) = namespaced(object) {
             model.delete_event(namespace, name);
         }
     }
