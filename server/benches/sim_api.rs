@@ -3,7 +3,9 @@
 //!
 //! - list of 100,000 pods over HTTP vs serializing the same list in-process;
 //! - watch fan-out: 1,000 changes per second for 10 s to 50 HTTP watchers vs 50 in-process
-//!   subscribers of the store, with delivery latency percentiles, throughput and losses.
+//!   subscribers of the store, with delivery latency percentiles, throughput and losses;
+//! - the workload engine at 10,000 jobs: start-up, live pods, and the share of real time the
+//!   engine needs to play the cluster (its peer is the wall clock: under 100% keeps up).
 //!
 //! Figures only: these machines are noisy, so nothing here asserts a time.
 
@@ -155,6 +157,40 @@ async fn fan_out(name: &str, store: Arc<Store>, url: Option<String>) -> f64 {
     percentile(&all, 0.5)
 }
 
+/// Plays 10,000 jobs with 10 executors each for `seconds` of simulated time per speed, and
+/// reports how much of real time the engine needed.
+fn workload_at_scale() {
+    use sparkboard::sim::Scenario;
+    use sparkboard::sim::workload::Workload;
+    let sim = SimState {
+        store: Arc::new(Store::default()),
+        logs: Arc::new(LogStore::default()),
+        clock: SimClock::new(0.0),
+        drop_watches_after: None,
+        stats: Arc::default(),
+    };
+    let mut scenario = Scenario::sized(1, 10_000, Some(10));
+    scenario.log_rate = 0.0;
+    let started = Instant::now();
+    let mut workload = Workload::new(sim.clone(), scenario, 1);
+    let startup = started.elapsed().as_secs_f64();
+    let pods = sim.store.list(&PODS, None).0.len();
+    println!("workload at scale (10,000 jobs x 10 executors):");
+    println!("  start-up {startup:.1} s, {pods} pods live");
+    for speed in [0.5, 1.0] {
+        let ticks = 100;
+        let mut busy = Duration::ZERO;
+        for _ in 0..ticks {
+            sim.clock.jump(0.1 * speed);
+            let t = Instant::now();
+            workload.tick();
+            busy += t.elapsed();
+        }
+        let share = busy.as_secs_f64() / (ticks as f64 * 0.1);
+        println!("  speed {speed}: the engine needs {:.0}% of real time (one core) to keep up", share * 100.0);
+    }
+}
+
 #[tokio::main]
 async fn main() {
     println!("sim_api benchmark ({PODS_TOTAL} pods; {WATCHERS} watchers x {CHANGES_PER_SECOND} changes/s x {SECONDS} s)");
@@ -200,4 +236,6 @@ async fn main() {
     let over_http = fan_out("over HTTP (sparkboard sim)", store.clone(), Some(url)).await;
     let in_process = fan_out("direct (store subscribers)", store.clone(), None).await;
     println!("  ratio p50 latency HTTP / direct  {:.2}x", over_http / in_process);
+    drop(store);
+    workload_at_scale();
 }
