@@ -52,10 +52,7 @@ impl JobState {
 
     /// The operator's spelling (`applicationState.state`); the empty string is a new app.
     pub fn parse(s: &str) -> JobState {
-        JobState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .unwrap_or(if s.is_empty() { JobState::New } else { JobState::Unknown })
+        JobState::ALL.into_iter().find(|state| state.as_str() == s).unwrap_or(if s.is_empty() { JobState::New } else { JobState::Unknown })
     }
 
     /// The name used on the wire and in the UI.
@@ -146,9 +143,7 @@ impl Job {
     /// only as fresh as the job's last change.
     pub fn duration_at(&self, now: Timestamp) -> Option<f64> {
         match (self.state, self.finished_at, self.started_at.or(self.submitted_at)) {
-            (JobState::Running, None, Some(start)) => {
-                Some((now.as_millisecond() - start.as_millisecond()).max(0) as f64 / 1000.0)
-            }
+            (JobState::Running, None, Some(start)) => Some((now.as_millisecond() - start.as_millisecond()).max(0) as f64 / 1000.0),
             _ => self.duration_s,
         }
     }
@@ -157,12 +152,7 @@ impl Job {
 /// The jobs list's order, on the server and in the browser alike: newest submission first, then
 /// by id, so that equal times still sort the same way everywhere.
 pub fn sort_newest_first(jobs: &mut [Job]) {
-    jobs.sort_by(|a, b| {
-        b.submitted_at
-            .cmp(&a.submitted_at)
-            .then_with(|| a.namespace.cmp(&b.namespace))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    jobs.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at).then_with(|| a.namespace.cmp(&b.namespace)).then_with(|| a.name.cmp(&b.name)));
 }
 
 /// What a pod does for its job.

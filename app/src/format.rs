@@ -30,12 +30,8 @@ pub fn state_badge_class(state: JobState) -> &'static str {
     match state {
         JobState::Running | JobState::Succeeding => "bg-blue-100 text-blue-800 ring-blue-300",
         JobState::Completed => "bg-green-100 text-green-800 ring-green-300",
-        JobState::Failed | JobState::SubmissionFailed | JobState::Failing => {
-            "bg-red-100 text-red-800 ring-red-300"
-        }
-        JobState::Submitted | JobState::New | JobState::PendingRerun | JobState::Resuming => {
-            "bg-amber-100 text-amber-800 ring-amber-300"
-        }
+        JobState::Failed | JobState::SubmissionFailed | JobState::Failing => "bg-red-100 text-red-800 ring-red-300",
+        JobState::Submitted | JobState::New | JobState::PendingRerun | JobState::Resuming => "bg-amber-100 text-amber-800 ring-amber-300",
         _ => "bg-gray-100 text-gray-700 ring-gray-300",
     }
 }

@@ -82,7 +82,9 @@ async fn write_changes(store: Arc<Store>, origin: Instant) {
             let ns = ["data-eng", "ml", "analytics"][job % 3];
             let stamp = origin.elapsed().as_secs_f64();
             store
-                .update(&PODS, ns, &format!("job-{job:05}-exec-{exec}"), |p| p["metadata"]["annotations"] = json!({"bench/sent-at": stamp.to_string()}))
+                .update(&PODS, ns, &format!("job-{job:05}-exec-{exec}"), |p| {
+                    p["metadata"]["annotations"] = json!({"bench/sent-at": stamp.to_string()})
+                })
                 .expect("update");
             sent += 1;
         }
@@ -149,11 +151,7 @@ async fn fan_out(name: &str, store: Arc<Store>, url: Option<String>) -> f64 {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let lost = expected * WATCHERS as u64 - delivered;
-    println!(
-        "  {name:<28} {:>9.0} events/s delivered  lost {lost:>6}  {}",
-        delivered as f64 / elapsed,
-        summary(&mut all)
-    );
+    println!("  {name:<28} {:>9.0} events/s delivered  lost {lost:>6}  {}", delivered as f64 / elapsed, summary(&mut all));
     percentile(&all, 0.5)
 }
 

@@ -164,7 +164,8 @@ impl WorkloadArgs {
                 scenario
             },
             real_drivers: (self.real_spark_drivers > 0).then(|| {
-                let event_log_dir = self.spark_event_log_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("sparkboard-spark-events"));
+                let event_log_dir =
+                    self.spark_event_log_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("sparkboard-spark-events"));
                 (crate::sim::spark_driver::Launcher { python: self.python.clone(), event_log_dir }, self.real_spark_drivers)
             }),
         })

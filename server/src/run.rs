@@ -27,14 +27,14 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 /// The sim's options, without real Spark drivers when this machine cannot run them.
 async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<crate::sim::SimOptions> {
     let mut options = args.options()?;
-    if let Some((launcher, _)) = &options.real_drivers {
-        if !crate::sim::spark_driver::Launcher::available(&launcher.python).await {
-            eprintln!(
-                "sparkboard: real Spark drivers asked for, but {} cannot import pyspark or java is not on PATH; running without them",
-                launcher.python.display()
-            );
-            options.real_drivers = None;
-        }
+    if let Some((launcher, _)) = &options.real_drivers
+        && !crate::sim::spark_driver::Launcher::available(&launcher.python).await
+    {
+        eprintln!(
+            "sparkboard: real Spark drivers asked for, but {} cannot import pyspark or java is not on PATH; running without them",
+            launcher.python.display()
+        );
+        options.real_drivers = None;
     }
     Ok(options)
 }
@@ -66,7 +66,8 @@ async fn sim(args: SimArgs) -> anyhow::Result<()> {
     match identity {
         Some(identity) => {
             let token: Arc<str> = identity.token.into();
-            let router = sim.router().layer(axum::middleware::from_fn(move |request, next| tls::require_token(token.clone(), request, next)));
+            let router =
+                sim.router().layer(axum::middleware::from_fn(move |request, next| tls::require_token(token.clone(), request, next)));
             tokio::select! {
                 _ = tls::serve(listener, router, identity.server) => {}
                 _ = shutdown() => {}
@@ -82,12 +83,7 @@ async fn dashboard(client: kube::Client, namespaces: &[String], listen: SocketAd
     let watchers = spark_watch::spawn(client, namespaces, model.clone());
     let listener = bind(listen).await?;
     let addr = listener.local_addr()?;
-    let leptos = LeptosOptions::builder()
-        .output_name(OUTPUT_NAME)
-        .site_root("target/site")
-        .site_pkg_dir("pkg")
-        .site_addr(addr)
-        .build();
+    let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
     let router = views::router(AppState { model }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;

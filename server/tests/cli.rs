@@ -15,7 +15,9 @@ fn fails(args: &[&str]) -> String {
 fn bad_flags_and_scenarios_are_refused_with_a_reason() {
     let dir = scratch_dir("cli");
     assert!(fails(&["sim", "--listen", "127.0.0.1:0", "--speed", "0"]).contains("--speed must be"));
-    assert!(fails(&["sim", "--listen", "127.0.0.1:0", "--scenario", "/no/such/file.json"]).contains("cannot read scenario /no/such/file.json"));
+    assert!(
+        fails(&["sim", "--listen", "127.0.0.1:0", "--scenario", "/no/such/file.json"]).contains("cannot read scenario /no/such/file.json")
+    );
     let broken = dir.join("broken.json");
     std::fs::write(&broken, r#"{"jobs": [{"namespace": "etl", "name": "x", "outcome": "boom"}]}"#).unwrap();
     let message = fails(&["sim", "--listen", "127.0.0.1:0", "--scenario", broken.to_str().unwrap()]);

@@ -24,7 +24,9 @@ fn command_with(kubeconfig: &std::path::Path, args: &[&str]) -> Command {
 
 /// Runs kubectl and returns stdout, failing the test if kubectl fails.
 fn kubectl(sim: &SimCluster, args: &[&str]) -> String {
-    let output = command(sim, args).output().unwrap_or_else(|e| panic!("cannot run kubectl (make test installs Debian's kubectl and sets KUBECTL): {e}"));
+    let output = command(sim, args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kubectl (make test installs Debian's kubectl and sets KUBECTL): {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(output.status.success(), "kubectl {args:?} failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
     stdout
@@ -58,7 +60,10 @@ async fn kubectl_lists_pods_and_spark_applications() {
     assert!(pods.contains("OOMKilled") || pods.contains("Running"), "{pods}");
 
     let apps = kubectl(&sim, &["get", "sparkapplications", "-A"]);
-    assert!(apps.lines().next().unwrap().split_whitespace().eq(["NAMESPACE", "NAME", "STATUS", "ATTEMPTS", "START", "FINISH", "AGE"]), "{apps}");
+    assert!(
+        apps.lines().next().unwrap().split_whitespace().eq(["NAMESPACE", "NAME", "STATUS", "ATTEMPTS", "START", "FINISH", "AGE"]),
+        "{apps}"
+    );
     assert!(names(&apps, 1).len() >= 10, "{apps}");
     for state in ["RUNNING", "COMPLETED", "FAILED", "SUBMITTED", "SUBMISSION_FAILED"] {
         assert!(apps.split_whitespace().any(|w| w == state), "no {state} in\n{apps}");
@@ -114,14 +119,16 @@ async fn kubectl_reads_logs_like_from_a_kubelet() {
     assert!(all.lines().all(|l| l.split(' ').next().unwrap().len() == 30), "RFC3339 with 9 fractional digits");
 
     let tail = kubectl(&sim, &["logs", "-n", "ml", &driver, "--tail", "3"]);
-    let last_three: Vec<&str> = all.lines().rev().take(3).map(|l| l.split_once(' ').unwrap().1).collect::<Vec<_>>().into_iter().rev().collect();
+    let last_three: Vec<&str> =
+        all.lines().rev().take(3).map(|l| l.split_once(' ').unwrap().1).collect::<Vec<_>>().into_iter().rev().collect();
     assert_eq!(tail.lines().collect::<Vec<_>>(), last_three);
 
     // sinceTime has second precision; a line exactly at it is included.
     let cut = stamps[stamps.len() / 2].strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let cut_time: jiff::Timestamp = cut.parse().unwrap();
     let since = kubectl(&sim, &["logs", "-n", "ml", &driver, "--timestamps", &format!("--since-time={cut}")]);
-    let expected: Vec<&str> = all.lines().filter(|l| l.split(' ').next().unwrap().parse::<jiff::Timestamp>().unwrap() >= cut_time).collect();
+    let expected: Vec<&str> =
+        all.lines().filter(|l| l.split(' ').next().unwrap().parse::<jiff::Timestamp>().unwrap() >= cut_time).collect();
     assert_eq!(since.lines().collect::<Vec<_>>(), expected);
 
     let container = kubectl(&sim, &["logs", "-n", "ml", &driver, "-c", "spark-kubernetes-driver", "--tail", "1"]);
@@ -130,7 +137,10 @@ async fn kubectl_reads_logs_like_from_a_kubelet() {
     assert!(wrong.contains("container sidecar is not valid for pod"), "{wrong}");
 
     let no_previous = kubectl_fails(&sim, &["logs", "-n", "ml", &driver, "--previous"]);
-    assert!(no_previous.contains(&format!("previous terminated container \"spark-kubernetes-driver\" in pod \"{driver}\" not found")), "{no_previous}");
+    assert!(
+        no_previous.contains(&format!("previous terminated container \"spark-kubernetes-driver\" in pod \"{driver}\" not found")),
+        "{no_previous}"
+    );
     let operator = "spark-operator-controller-7d9c5b6f4-x2k9p";
     let previous = kubectl(&sim, &["logs", "-n", "spark-operator", operator, "--previous"]);
     assert!(previous.contains("leader election lost"), "{previous}");
@@ -161,7 +171,9 @@ async fn kubectl_follows_a_log_until_the_container_ends() {
         match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(line) => lines.push(line),
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() > deadline => panic!("kubectl logs -f did not end; got {} lines", lines.len()),
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() > deadline => {
+                panic!("kubectl logs -f did not end; got {} lines", lines.len())
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
@@ -205,7 +217,9 @@ async fn kubectl_watches_describes_and_deletes() {
     let app = apps.split_whitespace().next().expect("an app in data-eng");
     let deleted = kubectl(&sim, &["delete", "sparkapplication", "-n", "data-eng", app]);
     assert!(deleted.contains(&format!("\"{app}\" deleted")), "{deleted}");
-    let pods = get_json(&format!("{}/api/v1/namespaces/data-eng/pods?labelSelector=sparkoperator.k8s.io%2Fapp-name%3D{app}", sim.process.url)).await;
+    let pods =
+        get_json(&format!("{}/api/v1/namespaces/data-eng/pods?labelSelector=sparkoperator.k8s.io%2Fapp-name%3D{app}", sim.process.url))
+            .await;
     assert_eq!(pods["items"].as_array().unwrap().len(), 0, "deleting the app deletes its pods");
 }
 

@@ -43,7 +43,9 @@ async fn dashboard_jobs(dashboard: &str) -> BTreeMap<String, String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|j| (format!("{}/{}", j["namespace"].as_str().unwrap(), j["name"].as_str().unwrap()), j["state"].as_str().unwrap().to_string()))
+        .map(|j| {
+            (format!("{}/{}", j["namespace"].as_str().unwrap(), j["name"].as_str().unwrap()), j["state"].as_str().unwrap().to_string())
+        })
         .collect()
 }
 
@@ -143,7 +145,8 @@ async fn the_dashboard_recovers_from_cut_watches_and_expired_versions() {
     // Watches are cut mid-stream every second, and the sim remembers only the last change: at
     // 30x, a watcher resuming from its last resourceVersion finds it gone (410) and must list
     // again. Then the cluster is frozen, and the dashboard must have caught up exactly.
-    let (sim, dashboard) = cluster_and_dashboard("faults", &["--speed", "30", "--watch-history", "1", "--drop-watches-after", "1"], &[]).await;
+    let (sim, dashboard) =
+        cluster_and_dashboard("faults", &["--speed", "30", "--watch-history", "1", "--drop-watches-after", "1"], &[]).await;
     let stats = eventually("a watch cut and a resume refused with 410", Duration::from_secs(30), || async {
         let stats = get_json(&format!("{}/sim/stats", sim.process.url)).await;
         let (dropped, expired) = (stats["watches_dropped"].as_u64().unwrap(), stats["watches_expired"].as_u64().unwrap());
@@ -174,11 +177,21 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     let detail: Value = eventually("a running job with its driver's events", Duration::from_secs(30), || async {
         let jobs = get_json(&format!("{}/api/v1/jobs", dashboard.url)).await;
         for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["state"] == "RUNNING") {
-            let detail = get_json(&format!("{}/api/v1/jobs/{}/{}", dashboard.url, job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())).await;
+            let detail = get_json(&format!(
+                "{}/api/v1/jobs/{}/{}",
+                dashboard.url,
+                job["namespace"].as_str().unwrap(),
+                job["name"].as_str().unwrap()
+            ))
+            .await;
             let has = |reason: &str| detail["events"].as_array().unwrap().iter().any(|e| e["reason"] == reason);
             // Nodes and events are listed alongside the jobs, not before: wait for them too.
             let node_known = detail["pods"][0]["instance_type"].is_string();
-            if detail["spark_conf"]["spark.executor.instances"].is_string() && has("Scheduled") && has("SparkApplicationSubmitted") && node_known {
+            if detail["spark_conf"]["spark.executor.instances"].is_string()
+                && has("Scheduled")
+                && has("SparkApplicationSubmitted")
+                && node_known
+            {
                 return Ok(detail);
             }
         }
@@ -201,7 +214,11 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
         };
         let job = driver["metadata"]["labels"]["sparkoperator.k8s.io/app-name"].as_str().unwrap_or_default();
         let detail = get_json(&format!("{}/api/v1/jobs/{}/{job}", dashboard.url, driver["metadata"]["namespace"].as_str().unwrap())).await;
-        if detail["events"].as_array().is_some_and(|e| e.iter().any(|e| e["reason"] == "SpotInterrupted")) { Ok(detail) } else { Err(detail.to_string()) }
+        if detail["events"].as_array().is_some_and(|e| e.iter().any(|e| e["reason"] == "SpotInterrupted")) {
+            Ok(detail)
+        } else {
+            Err(detail.to_string())
+        }
     })
     .await;
     assert_eq!(lost["state"], "FAILED");
@@ -224,7 +241,8 @@ async fn deep_links_redirect_to_the_job_or_say_what_was_not_found() {
     let from_airflow = jobs.iter().find(|j| j["airflow"].is_object()).expect("a job launched by Airflow");
     let airflow = &from_airflow["airflow"];
     let run = airflow["run_id"].as_str().unwrap().replace(':', "%3A");
-    let link = format!("{}/airflow/{}/{}/{run}/1", dashboard.url, airflow["dag_id"].as_str().unwrap(), airflow["task_id"].as_str().unwrap());
+    let link =
+        format!("{}/airflow/{}/{}/{run}/1", dashboard.url, airflow["dag_id"].as_str().unwrap(), airflow["task_id"].as_str().unwrap());
     let response = client.get(link).send().await.unwrap();
     assert_eq!(response.status(), 307);
     let expected = format!("/jobs/{}/{}", from_airflow["namespace"].as_str().unwrap(), from_airflow["name"].as_str().unwrap());

@@ -47,9 +47,7 @@ pub fn JobsPage() -> impl IntoView {
         );
     });
 
-    let jobs = move || {
-        live.get().or_else(|| initial.get().and_then(Result::ok)).unwrap_or_default()
-    };
+    let jobs = move || live.get().or_else(|| initial.get().and_then(Result::ok)).unwrap_or_default();
 
     view! {
         <Suspense fallback=|| view! { <p class="text-gray-500">"Loading jobs…"</p> }>
@@ -149,11 +147,8 @@ fn JobsTable(jobs: Signal<Vec<Job>>, now: Signal<jiff::Timestamp>) -> impl IntoV
 fn JobRow(job: Job, now: Signal<jiff::Timestamp>) -> impl IntoView {
     let e = job.executors;
     // Running: how many of the requested executors are up. Finished: how many there were.
-    let executors = if job.state.is_terminal() {
-        format!("{} ran", e.completed + e.failed)
-    } else {
-        format!("{}/{}", e.running, e.requested)
-    };
+    let executors =
+        if job.state.is_terminal() { format!("{} ran", e.completed + e.failed) } else { format!("{}/{}", e.running, e.requested) };
     let executors_title = format!(
         "running {} · requested {} · completed {} · failed {} · OOMKilled {}",
         e.running, e.requested, e.completed, e.failed, e.oom_killed

@@ -3,7 +3,7 @@
 //! Parsed leniently from the raw object: a field of the wrong type, or a state this version does
 //! not know, costs that field (shown as unknown), never the object or the whole list.
 
-use super::pod::{JobKey, LabelsOfInterest, KEPT_LABELS};
+use super::pod::{JobKey, KEPT_LABELS, LabelsOfInterest};
 use app::api::JobState;
 use jiff::Timestamp;
 use kube::api::DynamicObject;
@@ -110,9 +110,7 @@ impl AppSummary {
                 .filter_map(|(pod, state)| Some((pod.clone(), state.as_str()?.to_string())))
                 .collect(),
             spark_conf: spark_conf(spec),
-            labels: LabelsOfInterest(
-                KEPT_LABELS.iter().filter_map(|k| labels?.get(*k).map(|v| (k.to_string(), v.clone()))).collect(),
-            ),
+            labels: LabelsOfInterest(KEPT_LABELS.iter().filter_map(|k| labels?.get(*k).map(|v| (k.to_string(), v.clone()))).collect()),
         })
     }
 }

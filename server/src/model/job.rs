@@ -15,11 +15,8 @@ pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], now:
     };
     let submitted_at = app.and_then(|a| a.created).or_else(|| driver.and_then(|d| d.created));
     let started_at = driver.and_then(|d| d.started_at);
-    let finished_at = if state.is_terminal() {
-        app.and_then(|a| a.terminated_at).or_else(|| driver.and_then(|d| d.finished_at))
-    } else {
-        None
-    };
+    let finished_at =
+        if state.is_terminal() { app.and_then(|a| a.terminated_at).or_else(|| driver.and_then(|d| d.finished_at)) } else { None };
     let end = finished_at.or((state == JobState::Running).then_some(now));
     let duration_s = match (started_at.or(submitted_at), end) {
         (Some(from), Some(to)) => Some((to.as_millisecond() - from.as_millisecond()).max(0) as f64 / 1000.0),

@@ -63,14 +63,15 @@ impl JobModel {
 
     /// Every job, newest submission first.
     pub fn jobs(&self) -> Vec<Job> {
-        let mut jobs: Vec<Job> = self.read().jobs.values().cloned().collect();
+        let now = Timestamp::now();
+        let mut jobs: Vec<Job> = self.read().jobs.values().map(|j| live(j, now)).collect();
         sort_newest_first(&mut jobs);
         jobs
     }
 
     /// One job.
     pub fn job(&self, key: &JobKey) -> Option<Job> {
-        self.read().jobs.get(key).cloned()
+        self.read().jobs.get(key).map(|j| live(j, Timestamp::now()))
     }
 
     /// The job whose Spark application id is `app_id`.
@@ -95,7 +96,7 @@ impl JobModel {
     /// A job with its pods, events and Spark configuration.
     pub fn job_detail(&self, key: &JobKey) -> Option<JobDetail> {
         let inner = self.read();
-        let job = inner.jobs.get(key)?.clone();
+        let job = live(inner.jobs.get(key)?, Timestamp::now());
         let mut pods: Vec<&PodSummary> = inner
             .pods_by_job
             .get(key)
@@ -114,12 +115,8 @@ impl JobModel {
         }
         about.sort();
         about.dedup();
-        let mut events: Vec<&EventSummary> = about
-            .iter()
-            .filter_map(|object| inner.events_by_object.get(object))
-            .flatten()
-            .filter_map(|id| inner.events.get(id))
-            .collect();
+        let mut events: Vec<&EventSummary> =
+            about.iter().filter_map(|object| inner.events_by_object.get(object)).flatten().filter_map(|id| inner.events.get(id)).collect();
         events.sort_by_key(|e| e.time);
         let skip = events.len().saturating_sub(EVENTS_PER_JOB);
         let pods = pods
@@ -195,12 +192,12 @@ impl JobModel {
     }
 
     fn unlink_event(inner: &mut Inner, id: &(String, String)) {
-        if let Some(old) = inner.events.remove(id) {
-            if let Some(ids) = inner.events_by_object.get_mut(&old.about) {
-                ids.remove(id);
-                if ids.is_empty() {
-                    inner.events_by_object.remove(&old.about);
-                }
+        if let Some(old) = inner.events.remove(id)
+            && let Some(ids) = inner.events_by_object.get_mut(&old.about)
+        {
+            ids.remove(id);
+            if ids.is_empty() {
+                inner.events_by_object.remove(&old.about);
             }
         }
     }
@@ -209,7 +206,8 @@ impl JobModel {
     pub fn subscribe(&self) -> (Vec<Job>, broadcast::Receiver<JobChange>) {
         let inner = self.read();
         let rx = self.feed.subscribe();
-        let mut jobs: Vec<Job> = inner.jobs.values().cloned().collect();
+        let now = Timestamp::now();
+        let mut jobs: Vec<Job> = inner.jobs.values().map(|j| live(j, now)).collect();
         drop(inner);
         sort_newest_first(&mut jobs);
         (jobs, rx)
@@ -232,10 +230,10 @@ impl JobModel {
         let mut inner = self.write();
         let id = (pod.namespace.clone(), pod.name.clone());
         let key = pod.job.clone();
-        if let Some(old) = inner.pods.insert(id, pod.clone()) {
-            if old.job != key {
-                self.unlink_pod(&mut inner, &old);
-            }
+        if let Some(old) = inner.pods.insert(id, pod.clone())
+            && old.job != key
+        {
+            self.unlink_pod(&mut inner, &old);
         }
         inner.pods_by_job.entry(key.clone()).or_default().insert(pod.name);
         self.recompute(&mut inner, key);
@@ -265,12 +263,8 @@ impl JobModel {
     pub fn replace_apps(&self, namespace: Option<&str>, apps: Vec<AppSummary>) {
         let mut inner = self.write();
         let fresh: HashSet<JobKey> = apps.iter().map(|a| a.key.clone()).collect();
-        let gone: Vec<JobKey> = inner
-            .apps
-            .keys()
-            .filter(|k| namespace.is_none_or(|ns| k.namespace == ns) && !fresh.contains(*k))
-            .cloned()
-            .collect();
+        let gone: Vec<JobKey> =
+            inner.apps.keys().filter(|k| namespace.is_none_or(|ns| k.namespace == ns) && !fresh.contains(*k)).cloned().collect();
         for key in gone {
             inner.apps.remove(&key);
             self.recompute(&mut inner, key);
@@ -336,7 +330,7 @@ impl JobModel {
             }
         }
         let change = match derived {
-            Some(job) if inner.jobs.get(&key) != Some(&job) => {
+            Some(job) if !inner.jobs.get(&key).is_some_and(|old| same_but_the_clock(old, &job)) => {
                 inner.jobs.insert(key, job.clone());
                 JobChange::Upsert { job }
             }
@@ -363,6 +357,21 @@ impl JobModel {
     }
 }
 
+/// A job as of `now`: the stored duration of a running job is as old as its last change.
+fn live(job: &Job, now: Timestamp) -> Job {
+    Job { duration_s: job.duration_at(now), ..job.clone() }
+}
+
+/// Equal jobs, or a running job whose duration only grew with the clock: that is no change
+/// worth publishing (browsers tick running durations themselves).
+fn same_but_the_clock(old: &Job, new: &Job) -> bool {
+    if old.state == ::app::api::JobState::Running && new.state == ::app::api::JobState::Running {
+        Job { duration_s: None, ..old.clone() } == Job { duration_s: None, ..new.clone() }
+    } else {
+        old == new
+    }
+}
+
 /// `…-exec-12` -> 12, so executors sort by number; anything else sorts first.
 fn executor_number(pod: &str) -> u64 {
     pod.rsplit_once("-exec-").and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
@@ -374,10 +383,13 @@ mod tests {
     use serde_json::json;
 
     fn app(name: &str, state: &str) -> AppSummary {
-        AppSummary::from_object(&serde_json::from_value(json!({
-            "metadata": {"name": name, "namespace": "ns", "creationTimestamp": "2026-11-21T05:00:00Z"},
-            "status": {"applicationState": {"state": state}}
-        })).unwrap())
+        AppSummary::from_object(
+            &serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "ns", "creationTimestamp": "2026-11-21T05:00:00Z"},
+                "status": {"applicationState": {"state": state}}
+            }))
+            .unwrap(),
+        )
         .unwrap()
     }
 

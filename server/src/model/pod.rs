@@ -143,9 +143,7 @@ impl PodSummary {
                 .map(str::to_string),
             node: pod.data["spec"]["nodeName"].as_str().map(str::to_string),
             restarts: status["containerStatuses"][0]["restartCount"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-            labels: LabelsOfInterest(
-                KEPT_LABELS.iter().filter_map(|k| labels.get(*k).map(|v| (k.to_string(), v.clone()))).collect(),
-            ),
+            labels: LabelsOfInterest(KEPT_LABELS.iter().filter_map(|k| labels.get(*k).map(|v| (k.to_string(), v.clone()))).collect()),
             deleted: false,
         })
     }

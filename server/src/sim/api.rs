@@ -5,14 +5,14 @@
 //! Paths are resolved the way the API server's request-info resolver does it (one function over
 //! the path segments), rather than as dozens of routes, so every resource gets every verb.
 
+use super::SimStats;
+use super::clock::SimClock;
+use super::derived;
 use super::discovery;
 use super::logs::LogStore;
 use super::pod_log;
-use super::derived;
-use super::resources::{EVENTS_V1, NODE_METRICS, NODES, PODS, Storage};
-use super::SimStats;
-use super::clock::SimClock;
 use super::resources::{self, ResourceType};
+use super::resources::{EVENTS_V1, NODE_METRICS, NODES, PODS, Storage};
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::ApiError;
 use super::store::{Change, ChangeType, Object, Store, StoreError, WatchFrom, object_key};
@@ -142,11 +142,7 @@ async fn handle(
         (Target::Discovery(doc), Method::GET) => Ok(Json(doc).into_response()),
         (Target::Collection { resource, namespace }, Method::GET) => {
             let params = ListParams::parse(resource, &query)?;
-            if params.watch {
-                watch(&state, resource, namespace, params)
-            } else {
-                list(&state, resource, namespace, params, &headers)
-            }
+            if params.watch { watch(&state, resource, namespace, params) } else { list(&state, resource, namespace, params, &headers) }
         }
         (Target::Collection { resource, namespace }, Method::POST) if stored(resource) => create(store, resource, namespace, &body),
         (Target::Object { resource, namespace, name, subresource: None }, Method::GET) if stored(resource) => {
@@ -194,8 +190,12 @@ impl ListParams {
                 .transpose()
         };
         let supported_fields: &[&str] = match resource.plural {
-            "pods" => &["spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP"],
-            "events" if resource.group == "events.k8s.io" => &["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "type", "reportingController"],
+            "pods" => {
+                &["spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP"]
+            }
+            "events" if resource.group == "events.k8s.io" => {
+                &["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "type", "reportingController"]
+            }
             "events" => &[
                 "involvedObject.kind",
                 "involvedObject.namespace",
@@ -354,7 +354,10 @@ fn event_for(resource: &ResourceType, change: &Change, namespace: Option<&str>, 
     let converted = resource.storage != Storage::Stored;
     let object = if converted { Cow::Owned(convert(resource, &change.object)) } else { Cow::Borrowed(&*change.object) };
     let now = params.matches(namespace, &object);
-    let before = change.previous.as_ref().map(|p| if converted { params.matches(namespace, &convert(resource, p)) } else { params.matches(namespace, p) });
+    let before = change
+        .previous
+        .as_ref()
+        .map(|p| if converted { params.matches(namespace, &convert(resource, p)) } else { params.matches(namespace, p) });
     let kind = match (change.change, before, now) {
         (ChangeType::Modified, Some(true), true) => "MODIFIED",
         (ChangeType::Modified, Some(false), true) => "ADDED",
@@ -401,10 +404,10 @@ fn watch(state: &SimState, resource: &'static ResourceType, namespace: Option<&s
     tokio::spawn(async move {
         let mut seen = start.rv;
         for change in &start.backlog {
-            if let Some(line) = event_for(resource, change, namespace.as_deref(), &params) {
-                if tx.send(Ok(line)).await.is_err() {
-                    return;
-                }
+            if let Some(line) = event_for(resource, change, namespace.as_deref(), &params)
+                && tx.send(Ok(line)).await.is_err()
+            {
+                return;
             }
         }
         let deadline = tokio::time::sleep(params.timeout);
@@ -436,16 +439,15 @@ fn watch(state: &SimState, resource: &'static ResourceType, namespace: Option<&s
                     Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => return,
                 },
             };
-            if let Some(line) = line {
-                if tx.send(Ok(line)).await.is_err() {
-                    return;
-                }
+            if let Some(line) = line
+                && tx.send(Ok(line)).await.is_err()
+            {
+                return;
             }
         }
     });
     Ok(stream_response(tokio_stream::wrappers::ReceiverStream::new(rx)))
 }
-
 
 fn stream_response<S, E>(stream: S) -> Response
 where
@@ -515,7 +517,10 @@ mod http_tests {
         let store = Arc::new(Store::default());
         for (name, role) in [("a-driver", "driver"), ("a-exec-1", "executor"), ("a-exec-2", "executor")] {
             store
-                .create(&PODS, json!({"metadata": {"name": name, "namespace": "ns", "labels": {"spark-role": role}}, "status": {"phase": "Running"}}))
+                .create(
+                    &PODS,
+                    json!({"metadata": {"name": name, "namespace": "ns", "labels": {"spark-role": role}}, "status": {"phase": "Running"}}),
+                )
                 .unwrap();
         }
         store
@@ -532,12 +537,18 @@ mod http_tests {
     #[tokio::test]
     async fn lists_select_by_label_and_page_with_continue() {
         let store = store_with_pods();
-        let (status, list) = get(&store, "/api/v1/namespaces/ns/pods?labelSelector=spark-role%3Dexecutor&limit=1", "application/json").await;
+        let (status, list) =
+            get(&store, "/api/v1/namespaces/ns/pods?labelSelector=spark-role%3Dexecutor&limit=1", "application/json").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(list["kind"], "PodList");
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
         let token = list["metadata"]["continue"].as_str().unwrap().to_string();
-        let (_, rest) = get(&store, &format!("/api/v1/namespaces/ns/pods?labelSelector=spark-role%3Dexecutor&limit=1&continue={token}"), "application/json").await;
+        let (_, rest) = get(
+            &store,
+            &format!("/api/v1/namespaces/ns/pods?labelSelector=spark-role%3Dexecutor&limit=1&continue={token}"),
+            "application/json",
+        )
+        .await;
         assert_eq!(rest["items"][0]["metadata"]["name"], "a-exec-2");
         assert!(rest["metadata"]["continue"].is_null());
     }

@@ -35,7 +35,8 @@ pub fn event_v1(core: &Value) -> Value {
 
 /// Parses a Kubernetes quantity of memory (`2432Mi`, `4Gi`, `1000000`) into bytes.
 pub fn memory_bytes(quantity: &str) -> Option<f64> {
-    let units = [("Ki", 1024f64), ("Mi", 1024f64.powi(2)), ("Gi", 1024f64.powi(3)), ("Ti", 1024f64.powi(4)), ("k", 1e3), ("M", 1e6), ("G", 1e9)];
+    let units =
+        [("Ki", 1024f64), ("Mi", 1024f64.powi(2)), ("Gi", 1024f64.powi(3)), ("Ti", 1024f64.powi(4)), ("k", 1e3), ("M", 1e6), ("G", 1e9)];
     for (suffix, factor) in units {
         if let Some(number) = quantity.strip_suffix(suffix) {
             return number.parse::<f64>().ok().map(|n| n * factor);

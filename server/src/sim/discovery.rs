@@ -67,8 +67,7 @@ fn resource_entry(r: &ResourceType) -> Value {
 
 /// `/api/v1` or `/apis/{group}/{version}`: the resources of one group/version.
 pub fn resource_list(group: &str, version: &str) -> Option<Value> {
-    let served: Vec<&ResourceType> =
-        resources::ALL.iter().copied().filter(|r| r.group == group && r.version == version).collect();
+    let served: Vec<&ResourceType> = resources::ALL.iter().copied().filter(|r| r.group == group && r.version == version).collect();
     if served.is_empty() {
         return None;
     }

@@ -32,12 +32,12 @@ pub mod tls;
 pub mod workload;
 
 pub use api::SimState;
+use clock::SimClock;
 use logs::LogStore;
+pub use scenario::Scenario;
 use std::sync::Arc;
 use std::time::Duration;
 use store::{ChangeType, Store, WatchFrom};
-pub use scenario::Scenario;
-use clock::SimClock;
 use workload::Workload;
 
 /// How the simulated cluster plays.

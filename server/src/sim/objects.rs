@@ -115,7 +115,8 @@ pub struct PodSpec<'a> {
 
 pub fn pod(spec: &PodSpec<'_>, created: Timestamp) -> Value {
     let container = if spec.driver { "spark-kubernetes-driver" } else { "spark-kubernetes-executor" };
-    let mut metadata = json!({"name": spec.name, "namespace": spec.namespace, "labels": spec.labels, "creationTimestamp": rfc3339(created)});
+    let mut metadata =
+        json!({"name": spec.name, "namespace": spec.namespace, "labels": spec.labels, "creationTimestamp": rfc3339(created)});
     if let Some(owner) = &spec.owner {
         metadata["ownerReferences"] = json!([owner_reference(owner)]);
     }
@@ -183,8 +184,7 @@ pub fn set_terminated(pod: &mut Value, exit_code: i32, reason: &str, at: Timesta
     pod["status"]["phase"] = json!(if exit_code == 0 { "Succeeded" } else { "Failed" });
     pod["status"]["containerStatuses"][0]["ready"] = json!(false);
     pod["status"]["containerStatuses"][0]["started"] = json!(false);
-    pod["status"]["containerStatuses"][0]["state"] =
-        json!({"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": rfc3339(at), "containerID": ""}});
+    pod["status"]["containerStatuses"][0]["state"] = json!({"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": rfc3339(at), "containerID": ""}});
     if let Some(conditions) = pod["status"]["conditions"].as_array_mut() {
         for condition in conditions.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
             condition["status"] = json!("False");

@@ -54,7 +54,9 @@ impl LogQuery {
             None => since_time,
         };
         let tail = match int("tailLines")? {
-            Some(n) if n < 0 => return Err(invalid("PodLogOptions is invalid: tailLines: Invalid value: must be greater than or equal to 0")),
+            Some(n) if n < 0 => {
+                return Err(invalid("PodLogOptions is invalid: tailLines: Invalid value: must be greater than or equal to 0"));
+            }
             other => other.map(|n| n as usize),
         };
         let limit_bytes = match int("limitBytes")? {
@@ -97,9 +99,9 @@ fn buffer_for(pod: &Value, logs: &LogStore, query: &LogQuery) -> Result<Arc<LogB
         return Err(ApiError::BadRequest(format!("container {container} is not valid for pod {pod_name}")));
     }
     if query.previous {
-        return logs.existing(namespace, pod_name, container, true).ok_or_else(|| {
-            ApiError::BadRequest(format!("previous terminated container \"{container}\" in pod \"{pod_name}\" not found"))
-        });
+        return logs
+            .existing(namespace, pod_name, container, true)
+            .ok_or_else(|| ApiError::BadRequest(format!("previous terminated container \"{container}\" in pod \"{pod_name}\" not found")));
     }
     let status = pod["status"]["containerStatuses"].as_array().into_iter().flatten().find(|s| s["name"] == container);
     let waiting = match status {
@@ -121,7 +123,14 @@ fn buffer_for(pod: &Value, logs: &LogStore, query: &LogQuery) -> Result<Arc<LogB
 }
 
 /// Serves a pod's log.
-pub fn serve(store: &Store, logs: &LogStore, namespace: &str, name: &str, query: &HashMap<String, String>, now: Timestamp) -> Result<Response, ApiError> {
+pub fn serve(
+    store: &Store,
+    logs: &LogStore,
+    namespace: &str,
+    name: &str,
+    query: &HashMap<String, String>,
+    now: Timestamp,
+) -> Result<Response, ApiError> {
     let query = LogQuery::parse(query, now)?;
     let pod = store.get(&PODS, namespace, name)?;
     let buffer = buffer_for(&pod, logs, &query)?;

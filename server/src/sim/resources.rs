@@ -29,11 +29,7 @@ pub enum Storage {
 impl ResourceType {
     /// `v1` or `group/version`, as objects carry it in `apiVersion`.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.to_string()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
     }
 }
 
@@ -166,9 +162,7 @@ pub const ALL: &[&ResourceType] = &[
 
 /// The resource at `group`/`version`/`plural`, if served.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
-    ALL.iter()
-        .copied()
-        .find(|r| r.group == group && r.version == version && r.plural == plural)
+    ALL.iter().copied().find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// The group/versions served, for `/apis` (the core group is at `/api`).

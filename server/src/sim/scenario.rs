@@ -77,16 +77,40 @@ pub struct Scenario {
 }
 
 const NAMES: [&str; 20] = [
-    "daily-sales-agg", "clickstream-sessionize", "feature-build", "churn-model-train", "ads-attribution",
-    "inventory-snapshot", "fraud-score", "recsys-embeddings", "billing-rollup", "events-compaction",
-    "geo-enrich", "ab-test-metrics", "search-index-build", "user-segments", "payments-reconcile",
-    "log-dedup", "marketing-mix", "forecast-demand", "orders-etl", "spark-pi",
+    "daily-sales-agg",
+    "clickstream-sessionize",
+    "feature-build",
+    "churn-model-train",
+    "ads-attribution",
+    "inventory-snapshot",
+    "fraud-score",
+    "recsys-embeddings",
+    "billing-rollup",
+    "events-compaction",
+    "geo-enrich",
+    "ab-test-metrics",
+    "search-index-build",
+    "user-segments",
+    "payments-reconcile",
+    "log-dedup",
+    "marketing-mix",
+    "forecast-demand",
+    "orders-etl",
+    "spark-pi",
 ];
 
 /// The demo's outcomes, cycled over the templates so that every one appears.
 const OUTCOMES: [Outcome; 10] = [
-    Outcome::Complete, Outcome::ExecutorOom, Outcome::DriverError, Outcome::Complete, Outcome::SpotLost,
-    Outcome::SubmissionFailed, Outcome::Complete, Outcome::Unschedulable, Outcome::DriverOom, Outcome::Complete,
+    Outcome::Complete,
+    Outcome::ExecutorOom,
+    Outcome::DriverError,
+    Outcome::Complete,
+    Outcome::SpotLost,
+    Outcome::SubmissionFailed,
+    Outcome::Complete,
+    Outcome::Unschedulable,
+    Outcome::DriverOom,
+    Outcome::Complete,
 ];
 
 const NAMESPACES: [&str; 3] = ["data-eng", "ml", "analytics"];
@@ -254,16 +278,25 @@ impl Scenario {
         let mut seen = std::collections::HashSet::new();
         for job in &file.jobs {
             if !dns_label(&job.namespace) || !dns_label(&job.name) || job.name.len() > 40 {
-                return Err(invalid(format!("job {}/{}: namespace and name must be DNS labels (names up to 40 characters)", job.namespace, job.name)));
+                return Err(invalid(format!(
+                    "job {}/{}: namespace and name must be DNS labels (names up to 40 characters)",
+                    job.namespace, job.name
+                )));
             }
             if !seen.insert((&job.namespace, &job.name)) {
                 return Err(invalid(format!("job {}/{} appears twice", job.namespace, job.name)));
             }
             if !(job.run_seconds.is_finite() && job.run_seconds >= 10.0 && job.linger_seconds.is_finite() && job.linger_seconds >= 0.0) {
-                return Err(invalid(format!("job {}/{}: run_seconds must be at least 10 and linger_seconds at least 0", job.namespace, job.name)));
+                return Err(invalid(format!(
+                    "job {}/{}: run_seconds must be at least 10 and linger_seconds at least 0",
+                    job.namespace, job.name
+                )));
             }
             if job.launcher == Launcher::SparkSubmit && matches!(job.outcome, Outcome::SubmissionFailed | Outcome::Unschedulable) {
-                return Err(invalid(format!("job {}/{}: a spark-submit job cannot have outcome {:?}", job.namespace, job.name, job.outcome)));
+                return Err(invalid(format!(
+                    "job {}/{}: a spark-submit job cannot have outcome {:?}",
+                    job.namespace, job.name, job.outcome
+                )));
             }
         }
         let mut namespaces = file.namespaces.unwrap_or_default();

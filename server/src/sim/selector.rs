@@ -127,7 +127,8 @@ fn valid_key(key: &str) -> Result<String, SelectorError> {
 fn valid_value(value: &str) -> Result<String, SelectorError> {
     let ok = value.len() <= 63
         && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        && (value.is_empty() || (value.starts_with(|c: char| c.is_ascii_alphanumeric()) && value.ends_with(|c: char| c.is_ascii_alphanumeric())));
+        && (value.is_empty()
+            || (value.starts_with(|c: char| c.is_ascii_alphanumeric()) && value.ends_with(|c: char| c.is_ascii_alphanumeric())));
     if ok {
         Ok(value.to_string())
     } else {

@@ -152,7 +152,12 @@ impl RealDrivers {
             let Some(Slot::Starting(task)) = self.slots.remove(&key) else { continue };
             match futures::FutureExt::now_or_never(task) {
                 Some(Ok(Ok(driver))) => {
-                    started.push(Started { namespace: key.0.clone(), pod: key.1.clone(), ui_port: driver.ui_port, app_id: driver.app_id.clone() });
+                    started.push(Started {
+                        namespace: key.0.clone(),
+                        pod: key.1.clone(),
+                        ui_port: driver.ui_port,
+                        app_id: driver.app_id.clone(),
+                    });
                     self.running.insert(key.clone(), driver);
                     self.slots.insert(key, Slot::Running);
                 }

@@ -54,7 +54,12 @@ pub fn executor_start(t: Timestamp, id: usize, ip: &str, driver_service: &str) -
     vec![
         log4j(t, "INFO", "CoarseGrainedExecutorBackend", &format!("Started daemon with process name: 15@{ip}")),
         log4j(t, "INFO", "SignalUtils", "Registering signal handler for TERM"),
-        log4j(t, "INFO", "CoarseGrainedExecutorBackend", &format!("Connecting to driver: spark://CoarseGrainedScheduler@{driver_service}:7078")),
+        log4j(
+            t,
+            "INFO",
+            "CoarseGrainedExecutorBackend",
+            &format!("Connecting to driver: spark://CoarseGrainedScheduler@{driver_service}:7078"),
+        ),
         log4j(t, "INFO", "CoarseGrainedExecutorBackend", "Successfully registered with driver"),
         log4j(t, "INFO", "Executor", &format!("Starting executor ID {id} on host {ip}")),
     ]
@@ -66,11 +71,46 @@ pub fn driver_progress(t: Timestamp, n: u64, executors: u32) -> String {
     let task = n % 40;
     let executor = 1 + n % u64::from(executors.max(1));
     match n % 4 {
-        0 => log4j(t, "INFO", "TaskSetManager", &format!("Starting task {task}.0 in stage {stage}.0 (TID {n}) (10.1.0.{executor}, executor {executor}, partition {task}, PROCESS_LOCAL, 9015 bytes)")),
-        1 => log4j(t, "INFO", "TaskSetManager", &format!("Finished task {task}.0 in stage {stage}.0 (TID {n}) in {} ms on 10.1.0.{executor} (executor {executor}) ({}/40)", 800 + n % 900, task + 1)),
-        2 => log4j(t, "INFO", "BlockManagerInfo", &format!("Added broadcast_{stage}_piece0 in memory on 10.1.0.{executor}:7079 (size: 12.4 KiB, free: 1048.7 MiB)")),
-        _ if task == 39 => log4j(t, "INFO", "DAGScheduler", &format!("Job {stage} finished: save at NativeMethodAccessorImpl.java:0, took {}.{} s", 30 + stage, n % 1000)),
-        _ => log4j(t, "INFO", "DAGScheduler", &format!("Submitting {} missing tasks from ResultStage {stage} (MapPartitionsRDD[{}] at save at NativeMethodAccessorImpl.java:0)", 40 - task, stage * 3 + 2)),
+        0 => log4j(
+            t,
+            "INFO",
+            "TaskSetManager",
+            &format!(
+                "Starting task {task}.0 in stage {stage}.0 (TID {n}) (10.1.0.{executor}, executor {executor}, partition {task}, PROCESS_LOCAL, 9015 bytes)"
+            ),
+        ),
+        1 => log4j(
+            t,
+            "INFO",
+            "TaskSetManager",
+            &format!(
+                "Finished task {task}.0 in stage {stage}.0 (TID {n}) in {} ms on 10.1.0.{executor} (executor {executor}) ({}/40)",
+                800 + n % 900,
+                task + 1
+            ),
+        ),
+        2 => log4j(
+            t,
+            "INFO",
+            "BlockManagerInfo",
+            &format!("Added broadcast_{stage}_piece0 in memory on 10.1.0.{executor}:7079 (size: 12.4 KiB, free: 1048.7 MiB)"),
+        ),
+        _ if task == 39 => log4j(
+            t,
+            "INFO",
+            "DAGScheduler",
+            &format!("Job {stage} finished: save at NativeMethodAccessorImpl.java:0, took {}.{} s", 30 + stage, n % 1000),
+        ),
+        _ => log4j(
+            t,
+            "INFO",
+            "DAGScheduler",
+            &format!(
+                "Submitting {} missing tasks from ResultStage {stage} (MapPartitionsRDD[{}] at save at NativeMethodAccessorImpl.java:0)",
+                40 - task,
+                stage * 3 + 2
+            ),
+        ),
     }
 }
 
@@ -78,15 +118,33 @@ pub fn driver_progress(t: Timestamp, n: u64, executors: u32) -> String {
 pub fn executor_progress(t: Timestamp, n: u64) -> String {
     match n % 3 {
         0 => log4j(t, "INFO", "Executor", &format!("Running task {}.0 in stage {}.0 (TID {n})", n % 40, n / 40)),
-        1 => log4j(t, "INFO", "ShuffleBlockFetcherIterator", &format!("Getting 200 (12.{} MiB) non-empty blocks including 40 (2.1 MiB) local and 0 (0.0 B) host-local and 160 (10.0 MiB) remote blocks", n % 10)),
-        _ => log4j(t, "INFO", "Executor", &format!("Finished task {}.0 in stage {}.0 (TID {n}). 2148 bytes result sent to driver", n % 40, n / 40)),
+        1 => log4j(
+            t,
+            "INFO",
+            "ShuffleBlockFetcherIterator",
+            &format!(
+                "Getting 200 (12.{} MiB) non-empty blocks including 40 (2.1 MiB) local and 0 (0.0 B) host-local and 160 (10.0 MiB) remote blocks",
+                n % 10
+            ),
+        ),
+        _ => log4j(
+            t,
+            "INFO",
+            "Executor",
+            &format!("Finished task {}.0 in stage {}.0 (TID {n}). 2148 bytes result sent to driver", n % 40, n / 40),
+        ),
     }
 }
 
 /// The driver's account of an executor killed for memory (exit 137), as Spark words it.
 pub fn executor_lost(t: Timestamp, id: usize, ip: &str) -> Vec<String> {
     vec![
-        log4j(t, "ERROR", "TaskSchedulerImpl", &format!("Lost executor {id} on {ip}: The executor with id {id} exited with exit code 137(SIGKILL, possible container OOM).")),
+        log4j(
+            t,
+            "ERROR",
+            "TaskSchedulerImpl",
+            &format!("Lost executor {id} on {ip}: The executor with id {id} exited with exit code 137(SIGKILL, possible container OOM)."),
+        ),
         format!("The API gave the following container statuses:"),
         format!("\t container name: spark-kubernetes-executor"),
         format!("\t container image: spark:4.0.1"),
@@ -94,7 +152,14 @@ pub fn executor_lost(t: Timestamp, id: usize, ip: &str) -> Vec<String> {
         format!("\t container started at: {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")),
         format!("\t exit code: 137"),
         format!("\t termination reason: OOMKilled"),
-        log4j(t, "WARN", "TaskSetManager", &format!("Lost task 7.0 in stage 3.0 (TID 131) ({ip} executor {id}): ExecutorLostFailure (executor {id} exited caused by one of the running tasks) Reason: The executor with id {id} exited with exit code 137(SIGKILL, possible container OOM).")),
+        log4j(
+            t,
+            "WARN",
+            "TaskSetManager",
+            &format!(
+                "Lost task 7.0 in stage 3.0 (TID 131) ({ip} executor {id}): ExecutorLostFailure (executor {id} exited caused by one of the running tasks) Reason: The executor with id {id} exited with exit code 137(SIGKILL, possible container OOM)."
+            ),
+        ),
     ]
 }
 
@@ -186,7 +251,9 @@ mod tests {
     fn lines_follow_the_real_patterns() {
         let t: Timestamp = "2026-11-21T06:02:03.456Z".parse().unwrap();
         assert_eq!(log4j(t, "INFO", "SparkContext", "hi"), "26/11/21 06:02:03 INFO SparkContext: hi");
-        assert!(operator(t, "INFO", "sparkapplication/controller.go:113", "Reconciling", "ns", "a", "RUNNING")
-            .starts_with("2026-11-21T06:02:03.456Z\tINFO\tsparkapplication/controller.go:113\tReconciling\t{\"name\": \"a\""));
+        assert!(
+            operator(t, "INFO", "sparkapplication/controller.go:113", "Reconciling", "ns", "a", "RUNNING")
+                .starts_with("2026-11-21T06:02:03.456Z\tINFO\tsparkapplication/controller.go:113\tReconciling\t{\"name\": \"a\"")
+        );
     }
 }

@@ -230,11 +230,7 @@ impl Store {
         let rv = state.rv;
         let bucket = state.bucket(resource);
         let items = match namespace {
-            Some(ns) => bucket
-                .range((ns.to_string(), String::new())..)
-                .take_while(|((n, _), _)| n == ns)
-                .map(|(_, o)| o.clone())
-                .collect(),
+            Some(ns) => bucket.range((ns.to_string(), String::new())..).take_while(|((n, _), _)| n == ns).map(|(_, o)| o.clone()).collect(),
             None => bucket.values().cloned().collect(),
         };
         (items, rv)
@@ -251,20 +247,13 @@ impl Store {
                 state
                     .bucket(resource)
                     .values()
-                    .map(|object| {
-                        Arc::new(Change::new(rv, resource, ChangeType::Added, object.clone(), None))
-                    })
+                    .map(|object| Arc::new(Change::new(rv, resource, ChangeType::Added, object.clone(), None)))
                     .collect()
             }
             WatchFrom::Version(requested) if requested < state.compacted => {
                 return Err(StoreError::Expired { requested, oldest: state.compacted + 1 });
             }
-            WatchFrom::Version(requested) => state
-                .history
-                .iter()
-                .filter(|c| c.rv > requested && c.resource == resource)
-                .cloned()
-                .collect(),
+            WatchFrom::Version(requested) => state.history.iter().filter(|c| c.rv > requested && c.resource == resource).cloned().collect(),
         };
         Ok(WatchStart { rv: state.rv, backlog, live })
     }
@@ -329,7 +318,14 @@ impl State {
     }
 
     /// Keeps the owner index in step with one committed change.
-    fn index_owners(&mut self, resource: &'static ResourceType, key: &ObjectKey, change: ChangeType, object: &Value, previous: Option<&Value>) {
+    fn index_owners(
+        &mut self,
+        resource: &'static ResourceType,
+        key: &ObjectKey,
+        change: ChangeType,
+        object: &Value,
+        previous: Option<&Value>,
+    ) {
         let owners = |o: &Value| -> Vec<String> {
             o["metadata"]["ownerReferences"]
                 .as_array()
@@ -365,10 +361,7 @@ impl State {
 }
 
 fn metadata_mut(object: &mut Value) -> Result<&mut serde_json::Map<String, Value>, StoreError> {
-    object
-        .get_mut("metadata")
-        .and_then(Value::as_object_mut)
-        .ok_or_else(|| StoreError::Invalid("metadata: Required value".into()))
+    object.get_mut("metadata").and_then(Value::as_object_mut).ok_or_else(|| StoreError::Invalid("metadata: Required value".into()))
 }
 
 /// The store key of an object, checking that name and namespace are present where required.
@@ -383,10 +376,7 @@ pub fn object_key(resource: &ResourceType, object: &Value) -> Result<ObjectKey, 
     };
     let namespace = meta["namespace"].as_str().unwrap_or_default();
     if resource.namespaced && namespace.is_empty() {
-        return Err(StoreError::Invalid(format!(
-            "{} \"{name}\" is invalid: metadata.namespace: Required value",
-            resource.kind
-        )));
+        return Err(StoreError::Invalid(format!("{} \"{name}\" is invalid: metadata.namespace: Required value", resource.kind)));
     }
     let namespace = if resource.namespaced { namespace } else { "" };
     Ok((namespace.to_string(), name.to_string()))
@@ -436,9 +426,7 @@ mod tests {
     #[test]
     fn deleting_an_owner_deletes_what_it_owns() {
         let store = Store::default();
-        let app = store
-            .create(&SPARK_APPLICATIONS, json!({"metadata": {"name": "app", "namespace": "ns"}}))
-            .unwrap();
+        let app = store.create(&SPARK_APPLICATIONS, json!({"metadata": {"name": "app", "namespace": "ns"}})).unwrap();
         let uid = app["metadata"]["uid"].as_str().unwrap();
         store.create(&PODS, pod("app-driver", Some(uid))).unwrap();
         store.create(&PODS, pod("other", None)).unwrap();

@@ -39,7 +39,13 @@ pub fn table(resource: &ResourceType, objects: &[Object], resource_version: u64,
             column("Count", "integer", 1),
             column("Name", "string", 1),
         ],
-        "nodes" => vec![column("Name", "string", 0), column("Status", "string", 0), column("Roles", "string", 0), column("Age", "string", 0), column("Version", "string", 0)],
+        "nodes" => vec![
+            column("Name", "string", 0),
+            column("Status", "string", 0),
+            column("Roles", "string", 0),
+            column("Age", "string", 0),
+            column("Version", "string", 0),
+        ],
         "services" => vec![
             column("Name", "string", 0),
             column("Type", "string", 0),
@@ -58,7 +64,9 @@ pub fn table(resource: &ResourceType, objects: &[Object], resource_version: u64,
                 "pods" => pod_cells(object, now),
                 "sparkapplications" => spark_app_cells(object, now),
                 "events" => event_cells(object, now),
-                "nodes" => vec![object["metadata"]["name"].clone(), json!("Ready"), json!("<none>"), json!(age(object, now)), json!("v1.33.0-eks")],
+                "nodes" => {
+                    vec![object["metadata"]["name"].clone(), json!("Ready"), json!("<none>"), json!(age(object, now)), json!("v1.33.0-eks")]
+                }
                 "services" => service_cells(object, now),
                 "namespaces" => vec![object["metadata"]["name"].clone(), object["status"]["phase"].clone(), json!(age(object, now))],
                 _ => vec![object["metadata"]["name"].clone(), json!(age(object, now))],
@@ -134,7 +142,11 @@ fn event_cells(event: &Value, now: Timestamp) -> Vec<Value> {
         json!(last_seen),
         event["type"].clone(),
         event["reason"].clone(),
-        json!(format!("{}/{}", involved["kind"].as_str().unwrap_or_default().to_lowercase(), involved["name"].as_str().unwrap_or_default())),
+        json!(format!(
+            "{}/{}",
+            involved["kind"].as_str().unwrap_or_default().to_lowercase(),
+            involved["name"].as_str().unwrap_or_default()
+        )),
         event["message"].clone(),
         event["count"].clone(),
         event["metadata"]["name"].clone(),
@@ -203,7 +215,8 @@ mod tests {
     fn pod_status_prefers_container_reasons() {
         let oom = json!({"status": {"phase": "Failed", "containerStatuses": [{"state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}});
         assert_eq!(pod_status(&oom), "OOMKilled");
-        let pulling = json!({"status": {"phase": "Pending", "containerStatuses": [{"state": {"waiting": {"reason": "ContainerCreating"}}}]}});
+        let pulling =
+            json!({"status": {"phase": "Pending", "containerStatuses": [{"state": {"waiting": {"reason": "ContainerCreating"}}}]}});
         assert_eq!(pod_status(&pulling), "ContainerCreating");
         assert_eq!(pod_status(&json!({"status": {"phase": "Running"}})), "Running");
     }

@@ -8,8 +8,12 @@
 //! was due is applied with its own timestamps, as if the cluster had been running all along.
 
 use super::SimState;
-use super::objects::{self, AppSpec, EventSpec, Involved, OPERATOR_APP_NAME, Owner, PodSpec, SPARK_APP_SELECTOR, SPARK_EXEC_ID, SPARK_ROLE, Size};
-use super::resources::{CUSTOM_RESOURCE_DEFINITIONS, EVENTS, NAMESPACES, NODES, PODS, SCHEDULED_SPARK_APPLICATIONS, SERVICES, SPARK_APPLICATIONS};
+use super::objects::{
+    self, AppSpec, EventSpec, Involved, OPERATOR_APP_NAME, Owner, PodSpec, SPARK_APP_SELECTOR, SPARK_EXEC_ID, SPARK_ROLE, Size,
+};
+use super::resources::{
+    CUSTOM_RESOURCE_DEFINITIONS, EVENTS, NAMESPACES, NODES, PODS, SCHEDULED_SPARK_APPLICATIONS, SERVICES, SPARK_APPLICATIONS,
+};
 use super::rng::Rng;
 use super::scenario::{Launcher, NodeSpec, Outcome, Scenario, Template};
 use super::spark_driver::RealDrivers;
@@ -163,7 +167,19 @@ impl Workload {
         let now = sim.clock.now();
         let boot = after(now, -86_400.0 * 3.0);
         let nodes = scenario.nodes.clone();
-        let mut workload = Workload { sim, nodes_made: nodes.len(), nodes, scenario, rng: Rng::new(seed ^ 0x5eed), runs: Vec::new(), next_ip: 0, events: HashMap::new(), event_ages: VecDeque::new(), pods_by_node: HashMap::new(), real_drivers: None };
+        let mut workload = Workload {
+            sim,
+            nodes_made: nodes.len(),
+            nodes,
+            scenario,
+            rng: Rng::new(seed ^ 0x5eed),
+            runs: Vec::new(),
+            next_ip: 0,
+            events: HashMap::new(),
+            event_ages: VecDeque::new(),
+            pods_by_node: HashMap::new(),
+            real_drivers: None,
+        };
         workload.boot(boot, now);
         for i in 0..workload.scenario.templates.len() {
             let t = &workload.scenario.templates[i];
@@ -245,7 +261,14 @@ impl Workload {
             driver_pod,
             prefix,
             app_id: format!("spark-{}", self.rng.hex(32)),
-            submission_id: format!("{}-{}-4{}-8{}-{}", self.rng.hex(8), self.rng.hex(4), self.rng.hex(3), self.rng.hex(3), self.rng.hex(12)),
+            submission_id: format!(
+                "{}-{}-4{}-8{}-{}",
+                self.rng.hex(8),
+                self.rng.hex(4),
+                self.rng.hex(3),
+                self.rng.hex(3),
+                self.rng.hex(12)
+            ),
             executors: Vec::new(),
             node,
             driver_running: false,
@@ -272,7 +295,10 @@ impl Workload {
     fn attach_real_drivers(&mut self) {
         let Some(started) = self.real_drivers.as_mut().map(RealDrivers::poll_started) else { return };
         for started in started {
-            let run = self.runs.iter().position(|r| r.driver_pod == started.pod && self.scenario.templates[r.template].namespace == started.namespace);
+            let run = self
+                .runs
+                .iter()
+                .position(|r| r.driver_pod == started.pod && self.scenario.templates[r.template].namespace == started.namespace);
             let Some(i) = run.filter(|i| self.runs[*i].driver_running) else {
                 // The job ended while its driver was starting.
                 if let Some(drivers) = self.real_drivers.as_mut() {
@@ -307,8 +333,10 @@ impl Workload {
     pub fn tick(&mut self) {
         self.attach_real_drivers();
         let now = self.sim.clock.now();
-        let mut due: BinaryHeap<Reverse<(Timestamp, usize)>> =
-            (0..self.runs.len()).filter_map(|i| self.next_due(i).map(|at| Reverse((at, i)))).filter(|Reverse((at, _))| *at <= now).collect();
+        let mut due: BinaryHeap<Reverse<(Timestamp, usize)>> = (0..self.runs.len())
+            .filter_map(|i| self.next_due(i).map(|at| Reverse((at, i))))
+            .filter(|Reverse((at, _))| *at <= now)
+            .collect();
         while let Some(Reverse((at, i))) = due.pop() {
             let Some(&(_, mut step)) = self.runs[i].steps.get(self.runs[i].next) else { continue };
             if step != Step::CreateApp && self.deleted_by_someone_else(i) {
@@ -335,8 +363,7 @@ impl Workload {
     /// The run's SparkApplication was deleted by a client, not by the engine.
     fn deleted_by_someone_else(&self, i: usize) -> bool {
         let t = self.template(i);
-        t.launcher == Launcher::Operator
-            && self.sim.store.get(&SPARK_APPLICATIONS, &t.namespace, &self.runs[i].job_name).is_err()
+        t.launcher == Launcher::Operator && self.sim.store.get(&SPARK_APPLICATIONS, &t.namespace, &self.runs[i].job_name).is_err()
     }
 
     /// When run `i`'s next step is due.
@@ -412,7 +439,12 @@ impl Workload {
     }
 
     fn pod_event(&mut self, namespace: &str, pod: &str, reason: &str, message: &str, warning: bool, component: &str, at: Timestamp) {
-        let uid = self.sim.store.get(&PODS, namespace, pod).map(|p| p["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
+        let uid = self
+            .sim
+            .store
+            .get(&PODS, namespace, pod)
+            .map(|p| p["metadata"]["uid"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default();
         let involved = Involved { api_version: "v1", kind: "Pod", namespace, name: pod, uid: &uid };
         self.event(involved, reason, message, warning, component, at);
     }
@@ -423,8 +455,19 @@ impl Workload {
             return;
         }
         let (namespace, name) = (t.namespace.clone(), self.runs[i].job_name.clone());
-        let uid = self.sim.store.get(&SPARK_APPLICATIONS, &namespace, &name).map(|a| a["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
-        let involved = Involved { api_version: "sparkoperator.k8s.io/v1beta2", kind: "SparkApplication", namespace: &namespace, name: &name, uid: &uid };
+        let uid = self
+            .sim
+            .store
+            .get(&SPARK_APPLICATIONS, &namespace, &name)
+            .map(|a| a["metadata"]["uid"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        let involved = Involved {
+            api_version: "sparkoperator.k8s.io/v1beta2",
+            kind: "SparkApplication",
+            namespace: &namespace,
+            name: &name,
+            uid: &uid,
+        };
         self.event(involved, reason, message, warning, "spark-operator", at);
     }
 
@@ -474,7 +517,16 @@ impl Workload {
 
     /// Writes `n` lines of chatter to a container, spread over `elapsed` seconds after `from`.
     #[allow(clippy::too_many_arguments)]
-    fn spread(&mut self, i: usize, pod: &str, container: &str, from: Timestamp, elapsed: f64, n: u64, line: impl Fn(Timestamp, u64) -> String) {
+    fn spread(
+        &mut self,
+        i: usize,
+        pod: &str,
+        container: &str,
+        from: Timestamp,
+        elapsed: f64,
+        n: u64,
+        line: impl Fn(Timestamp, u64) -> String,
+    ) {
         if n == 0 {
             return;
         }
@@ -527,7 +579,13 @@ impl Workload {
                 }
                 let _ = store.create(&SPARK_APPLICATIONS, app);
                 self.operator_log(at, ns, &job_name, "", "SparkApplication added, enqueuing it for submission");
-                self.app_event(i, "SparkApplicationAdded", &format!("SparkApplication {job_name} was added, enqueuing it for submission"), false, at);
+                self.app_event(
+                    i,
+                    "SparkApplicationAdded",
+                    &format!("SparkApplication {job_name} was added, enqueuing it for submission"),
+                    false,
+                    at,
+                );
             }
             Step::Submit => {
                 let submission_id = self.runs[i].submission_id.clone();
@@ -543,14 +601,27 @@ impl Workload {
                     });
                 });
                 if let Ok(app) = store.get(&SPARK_APPLICATIONS, ns, &job_name) {
-                    let owner = Owner { api_version: "sparkoperator.k8s.io/v1beta2", kind: "SparkApplication", name: &job_name, uid: app["metadata"]["uid"].as_str().unwrap_or_default() };
+                    let owner = Owner {
+                        api_version: "sparkoperator.k8s.io/v1beta2",
+                        kind: "SparkApplication",
+                        name: &job_name,
+                        uid: app["metadata"]["uid"].as_str().unwrap_or_default(),
+                    };
                     let _ = store.create(&SERVICES, objects::ui_service(ns, &job_name, &app_id, &owner, at));
                     self.operator_log(at, ns, &job_name, "SUBMITTED", "SparkApplication submitted");
-                    self.app_event(i, "SparkApplicationSubmitted", &format!("SparkApplication {job_name} was submitted successfully"), false, at);
+                    self.app_event(
+                        i,
+                        "SparkApplicationSubmitted",
+                        &format!("SparkApplication {job_name} was submitted successfully"),
+                        false,
+                        at,
+                    );
                 }
             }
             Step::SubmissionFail => {
-                let message = format!("failed to run spark-submit for SparkApplication {ns}/{job_name}: Exception in thread \"main\" org.apache.spark.SparkException: Must specify the driver container image");
+                let message = format!(
+                    "failed to run spark-submit for SparkApplication {ns}/{job_name}: Exception in thread \"main\" org.apache.spark.SparkException: Must specify the driver container image"
+                );
                 self.app_status(i, |s| {
                     *s = json!({
                         "applicationState": {"state": "SUBMISSION_FAILED", "errorMessage": message},
@@ -561,7 +632,13 @@ impl Workload {
                     });
                 });
                 self.operator_log(at, ns, &job_name, "SUBMISSION_FAILED", "Failed to submit SparkApplication");
-                self.app_event(i, "SparkApplicationSubmissionFailed", &format!("failed to submit SparkApplication {job_name}: {message}"), true, at);
+                self.app_event(
+                    i,
+                    "SparkApplicationSubmissionFailed",
+                    &format!("failed to submit SparkApplication {job_name}: {message}"),
+                    true,
+                    at,
+                );
                 self.record_scheduled_result(i, false);
             }
             Step::CreateDriver => self.create_driver(i, &t, at),
@@ -604,7 +681,13 @@ impl Workload {
                     self.end_container(ns, &name, EXECUTOR_CONTAINER, |p| objects::set_terminated(p, 137, "OOMKilled", at));
                     self.log(ns, &driver_pod, DRIVER_CONTAINER, at, &text::executor_lost(at, id, &ip));
                     self.app_status(i, |s| s["executorState"][&name] = json!("FAILED"));
-                    self.app_event(i, "SparkExecutorFailed", &format!("Executor {name} failed with ExitCode: 137, Reason: OOMKilled"), true, at);
+                    self.app_event(
+                        i,
+                        "SparkExecutorFailed",
+                        &format!("Executor {name} failed with ExitCode: 137, Reason: OOMKilled"),
+                        true,
+                        at,
+                    );
                 }
             }
             Step::ReplaceExecutor => {
@@ -614,7 +697,9 @@ impl Workload {
             Step::ScaleUp => {
                 let extra = extra_executors(&t);
                 let total = t.executors + extra;
-                let line = format!("Requesting {extra} new executors because tasks are backlogged (new desired total will be {total}) for resource profile id: 0");
+                let line = format!(
+                    "Requesting {extra} new executors because tasks are backlogged (new desired total will be {total}) for resource profile id: 0"
+                );
                 self.log(ns, &driver_pod, DRIVER_CONTAINER, at, &[text::log4j(at, "INFO", "ExecutorAllocationManager", &line)]);
                 for _ in 0..extra {
                     let e = self.create_executor(i, &t, at);
@@ -627,10 +712,16 @@ impl Workload {
                 for &e in running.iter().rev().take(surplus) {
                     let (name, id) = (self.runs[i].executors[e].name.clone(), self.runs[i].executors[e].id);
                     self.runs[i].executors[e].running = false;
-                    self.log(ns, &driver_pod, DRIVER_CONTAINER, at, &[
-                        text::log4j(at, "INFO", "ExecutorAllocationManager", &format!("Requesting to kill executor(s) {id}")),
-                        text::log4j(at, "INFO", "ExecutorAllocationManager", &format!("Executors {id} removed due to idle timeout.")),
-                    ]);
+                    self.log(
+                        ns,
+                        &driver_pod,
+                        DRIVER_CONTAINER,
+                        at,
+                        &[
+                            text::log4j(at, "INFO", "ExecutorAllocationManager", &format!("Requesting to kill executor(s) {id}")),
+                            text::log4j(at, "INFO", "ExecutorAllocationManager", &format!("Executors {id} removed due to idle timeout.")),
+                        ],
+                    );
                     self.log(ns, &name, EXECUTOR_CONTAINER, at, &text::executor_shutdown(at));
                     self.sim.logs.current(ns, &name, EXECUTOR_CONTAINER).finish();
                     let _ = store.delete(&PODS, ns, &name);
@@ -654,7 +745,8 @@ impl Workload {
             }
             Step::End => {
                 self.stop_real_driver(i);
-                let deleted = if operator { store.delete(&SPARK_APPLICATIONS, ns, &job_name) } else { store.delete(&PODS, ns, &driver_pod) };
+                let deleted =
+                    if operator { store.delete(&SPARK_APPLICATIONS, ns, &job_name) } else { store.delete(&PODS, ns, &driver_pod) };
                 if let Err(e) = deleted {
                     tracing::debug!(job = %job_name, "end of run: {e}");
                 }
@@ -690,11 +782,20 @@ impl Workload {
             self.place(node, pod);
         }
         let run = &self.runs[i];
-        let owner = Owner { api_version: "v1", kind: "Pod", name: &run.driver_pod, uid: driver["metadata"]["uid"].as_str().unwrap_or_default() };
+        let owner =
+            Owner { api_version: "v1", kind: "Pod", name: &run.driver_pod, uid: driver["metadata"]["uid"].as_str().unwrap_or_default() };
         let _ = store.create(&SERVICES, objects::driver_service(ns, &run.prefix, &run.app_id, &owner, at));
         let (pod, node) = (run.driver_pod.clone(), run.node.clone());
         match node {
-            Some(node) => self.pod_event(ns, &pod, "Scheduled", &format!("Successfully assigned {ns}/{pod} to {node}"), false, "default-scheduler", at),
+            Some(node) => self.pod_event(
+                ns,
+                &pod,
+                "Scheduled",
+                &format!("Successfully assigned {ns}/{pod} to {node}"),
+                false,
+                "default-scheduler",
+                at,
+            ),
             None => {
                 self.pod_event(ns, &pod, "FailedScheduling", UNSCHEDULABLE, true, "default-scheduler", at);
                 self.runs[i].last_scheduling_report = Some(at);
@@ -745,7 +846,15 @@ impl Workload {
         };
         let _ = store.create(&PODS, objects::pod(&spec, at));
         self.place(node.clone(), (t.namespace.clone(), name.clone(), i));
-        self.pod_event(&t.namespace, &name, "Scheduled", &format!("Successfully assigned {}/{name} to {node}", t.namespace), false, "default-scheduler", at);
+        self.pod_event(
+            &t.namespace,
+            &name,
+            "Scheduled",
+            &format!("Successfully assigned {}/{name} to {node}", t.namespace),
+            false,
+            "default-scheduler",
+            at,
+        );
         self.runs[i].executors.push(Executor { name, id, ip: String::new(), running: false });
         self.runs[i].executors.len() - 1
     }
@@ -811,12 +920,25 @@ impl Workload {
                     json!({"state": "COMPLETED"})
                 };
             });
-            let (state, driver_reason, app_reason) =
-                if failed { ("FAILED", "SparkDriverFailed", "SparkApplicationFailed") } else { ("COMPLETED", "SparkDriverCompleted", "SparkApplicationCompleted") };
+            let (state, driver_reason, app_reason) = if failed {
+                ("FAILED", "SparkDriverFailed", "SparkApplicationFailed")
+            } else {
+                ("COMPLETED", "SparkDriverCompleted", "SparkApplicationCompleted")
+            };
             self.operator_log(at, &ns, &job_name, state, "SparkApplication finished");
-            let driver_message = if failed { format!("Driver {driver_pod} failed with ExitCode: {exit}, Reason: {reason}") } else { format!("Driver {driver_pod} completed") };
+            let driver_message = if failed {
+                format!("Driver {driver_pod} failed with ExitCode: {exit}, Reason: {reason}")
+            } else {
+                format!("Driver {driver_pod} completed")
+            };
             self.app_event(i, driver_reason, &driver_message, failed, at);
-            self.app_event(i, app_reason, &format!("SparkApplication {job_name} {}", if failed { "failed" } else { "completed" }), failed, at);
+            self.app_event(
+                i,
+                app_reason,
+                &format!("SparkApplication {job_name} {}", if failed { "failed" } else { "completed" }),
+                failed,
+                at,
+            );
             self.record_scheduled_result(i, !failed);
         }
     }
@@ -827,7 +949,13 @@ impl Workload {
         let Some(node) = self.runs[i].node.clone() else { return };
         let store = self.sim.store.clone();
         let (ns, driver) = (self.template(i).namespace.clone(), self.runs[i].driver_pod.clone());
-        self.log(&ns, &driver, DRIVER_CONTAINER, at, &[text::log4j(at, "WARN", "SparkContext", "Received SIGTERM: the node is shutting down")]);
+        self.log(
+            &ns,
+            &driver,
+            DRIVER_CONTAINER,
+            at,
+            &[text::log4j(at, "WARN", "SparkContext", "Received SIGTERM: the node is shutting down")],
+        );
         let uid = store.get(&NODES, "", &node).map(|n| n["metadata"]["uid"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
         let involved = Involved { api_version: "v1", kind: "Node", namespace: "", name: &node, uid: &uid };
         self.event(involved, "SpotInterrupted", "Spot interruption warning was triggered", true, "karpenter", after(at, -120.0));
@@ -852,7 +980,12 @@ impl Workload {
             }
             self.runs[i].executors[e].running = false;
             let (ns, name) = (self.template(i).namespace.clone(), self.runs[i].executors[e].name.clone());
-            let line = text::log4j(at, "ERROR", "CoarseGrainedExecutorBackend", "Executor self-exiting due to : Driver disassociated! Shutting down.");
+            let line = text::log4j(
+                at,
+                "ERROR",
+                "CoarseGrainedExecutorBackend",
+                "Executor self-exiting due to : Driver disassociated! Shutting down.",
+            );
             self.log(&ns, &name, EXECUTOR_CONTAINER, at, &[line]);
             self.end_container(&ns, &name, EXECUTOR_CONTAINER, |p| objects::set_terminated(p, 1, "Error", at));
         }
@@ -905,7 +1038,8 @@ fn extra_executors(t: &Template) -> u32 {
     t.executors.div_ceil(2)
 }
 
-const UNSCHEDULABLE: &str = "0/6 nodes are available: 6 Insufficient memory. preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod.";
+const UNSCHEDULABLE: &str =
+    "0/6 nodes are available: 6 Insufficient memory. preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod.";
 
 fn main_file(t: &Template) -> &'static str {
     if t.python { "s3a://jobs/main.py" } else { "local:///opt/spark/examples/jars/spark-examples.jar" }
@@ -946,13 +1080,19 @@ fn pod_labels(t: &Template, run: &Run, executor: Option<usize>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::clock::SimClock;
     use crate::sim::logs::LogStore;
     use crate::sim::store::Store;
-    use crate::sim::clock::SimClock;
     use std::sync::Arc;
 
     fn sim(speed: f64) -> SimState {
-        SimState { store: Arc::new(Store::default()), logs: Arc::new(LogStore::default()), clock: SimClock::new(speed), drop_watches_after: None, stats: Arc::default() }
+        SimState {
+            store: Arc::new(Store::default()),
+            logs: Arc::new(LogStore::default()),
+            clock: SimClock::new(speed),
+            drop_watches_after: None,
+            stats: Arc::default(),
+        }
     }
 
     fn app_states(sim: &SimState) -> std::collections::BTreeSet<String> {
@@ -970,7 +1110,10 @@ mod tests {
         }
         let (pods, _) = sim.store.list(&PODS, None);
         assert!(pods.iter().any(|p| p["metadata"]["labels"][SPARK_ROLE] == "executor"));
-        assert!(pods.iter().any(|p| p["metadata"]["labels"][SPARK_ROLE] == "driver" && p["metadata"]["labels"][OPERATOR_APP_NAME].is_null()), "no spark-submit driver");
+        assert!(
+            pods.iter().any(|p| p["metadata"]["labels"][SPARK_ROLE] == "driver" && p["metadata"]["labels"][OPERATOR_APP_NAME].is_null()),
+            "no spark-submit driver"
+        );
         assert!(!sim.store.list(&SERVICES, None).0.is_empty());
         assert!(!sim.store.list(&SCHEDULED_SPARK_APPLICATIONS, None).0.is_empty());
     }
@@ -1013,7 +1156,12 @@ mod tests {
         .unwrap();
         let mut workload = Workload::new(sim.clone(), scenario, 9);
         let executors = |sim: &SimState| {
-            sim.store.list(&PODS, Some("ml")).0.iter().filter(|p| p["metadata"]["labels"][SPARK_ROLE] == "executor" && p["status"]["phase"] == "Running").count()
+            sim.store
+                .list(&PODS, Some("ml"))
+                .0
+                .iter()
+                .filter(|p| p["metadata"]["labels"][SPARK_ROLE] == "executor" && p["status"]["phase"] == "Running")
+                .count()
         };
         let (mut peak, mut shrank_while_running) = (0, false);
         for _ in 0..240 {
@@ -1040,7 +1188,15 @@ mod tests {
         workload.tick();
         let (events, _) = sim.store.list(&EVENTS, None);
         let reasons: std::collections::BTreeSet<&str> = events.iter().filter_map(|e| e["reason"].as_str()).collect();
-        for reason in ["FailedScheduling", "Scheduled", "Started", "SparkApplicationSubmitted", "SparkExecutorFailed", "SparkDriverFailed", "SpotInterrupted"] {
+        for reason in [
+            "FailedScheduling",
+            "Scheduled",
+            "Started",
+            "SparkApplicationSubmitted",
+            "SparkExecutorFailed",
+            "SparkDriverFailed",
+            "SpotInterrupted",
+        ] {
             assert!(reasons.contains(reason), "no {reason} event in {reasons:?}");
         }
         let retried = events.iter().any(|e| e["reason"] == "FailedScheduling" && e["count"].as_u64() > Some(1));

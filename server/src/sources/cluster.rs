@@ -33,8 +33,8 @@ pub async fn connect(connection: ClusterConnection) -> Result<kube::Client, Conn
     let config = match connection {
         ClusterConnection::InProcess(router) => return Ok(kube::Client::new(router, "default")),
         ClusterConnection::Kubeconfig(path) => {
-            let kubeconfig = kube::config::Kubeconfig::read_from(&path)
-                .map_err(|source| ConnectError::Kubeconfig { path: path.clone(), source })?;
+            let kubeconfig =
+                kube::config::Kubeconfig::read_from(&path).map_err(|source| ConnectError::Kubeconfig { path: path.clone(), source })?;
             kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
                 .await
                 .map_err(|source| ConnectError::Kubeconfig { path, source })?

@@ -165,8 +165,7 @@ impl Projection for Events {
 /// events only add detail (and a deployment may not be allowed to list nodes), so the
 /// dashboard does not wait for them.
 pub fn spawn(client: Client, namespaces: &[String], model: Arc<JobModel>) -> Vec<tokio::task::JoinHandle<()>> {
-    let scopes: Vec<Option<String>> =
-        if namespaces.is_empty() { vec![None] } else { namespaces.iter().cloned().map(Some).collect() };
+    let scopes: Vec<Option<String>> = if namespaces.is_empty() { vec![None] } else { namespaces.iter().cloned().map(Some).collect() };
     let mut tasks = vec![start::<Nodes>(client.clone(), None, model.clone(), false)];
     for scope in scopes {
         tasks.push(start::<SparkApps>(client.clone(), scope.clone(), model.clone(), true));

@@ -24,11 +24,7 @@ fn job_path(key: &JobKey) -> String {
 
 /// The job a deep-link path names, if it names one that exists.
 fn resolve(state: &AppState, path: &str) -> Option<JobKey> {
-    let segments: Vec<String> = path
-        .trim_matches('/')
-        .split('/')
-        .map(|s| percent_decode(s))
-        .collect::<Option<Vec<_>>>()?;
+    let segments: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect::<Option<Vec<_>>>()?;
     match segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["apps", app_id] => state.model.find_by_app_id(app_id),
         ["airflow", dag, task, run] => state.model.find_by_airflow(dag, task, run, None),
