@@ -12,8 +12,6 @@
 use futures::StreamExt;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sparkboard::sim::clock::SimClock;
-use sparkboard::sim::logs::LogStore;
 use sparkboard::sim::objects::{self, PodSpec, Size};
 use sparkboard::sim::resources::PODS;
 use sparkboard::sim::store::{Store, WatchFrom};
@@ -160,13 +158,7 @@ async fn fan_out(name: &str, store: Arc<Store>, url: Option<String>) -> f64 {
 fn workload_at_scale() {
     use sparkboard::sim::Scenario;
     use sparkboard::sim::workload::Workload;
-    let sim = SimState {
-        store: Arc::new(Store::default()),
-        logs: Arc::new(LogStore::default()),
-        clock: SimClock::new(0.0),
-        drop_watches_after: None,
-        stats: Arc::default(),
-    };
+    let sim = SimState::new(Arc::new(Store::default()), 0.0);
     let mut scenario = Scenario::sized(1, 10_000, Some(10));
     scenario.log_rate = 0.0;
     let started = Instant::now();
@@ -196,13 +188,7 @@ async fn main() {
     let store = store_with_pods(PODS_TOTAL);
     println!("  store filled in {:.2} s", build.elapsed().as_secs_f64());
 
-    let state = SimState {
-        store: store.clone(),
-        logs: Arc::new(LogStore::default()),
-        clock: SimClock::new(1.0),
-        drop_watches_after: None,
-        stats: Arc::default(),
-    };
+    let state = SimState::new(store.clone(), 1.0);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, api::router(state)).await });

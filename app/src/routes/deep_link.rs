@@ -2,33 +2,15 @@
 //! `/airflow/{dag}/{task}/{run}[/{try}]` to the job page when a job matches; otherwise these
 //! pages say what was looked up, with status 404.
 
+use super::not_found::NoSuchJob;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
-
-fn not_found_status() {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
-}
-
-#[component]
-fn Missing(what: String) -> impl IntoView {
-    not_found_status();
-    view! {
-        <section class="py-16 text-center" data-testid="no-job">
-            <h1 class="text-2xl font-semibold">"No such job"</h1>
-            <p class="mt-2 text-gray-600">{what}</p>
-            <a class="mt-4 inline-block text-blue-700 underline" href="/">"All jobs"</a>
-        </section>
-    }
-}
 
 /// `/apps/{app_id}` with no job of that Spark application id.
 #[component]
 pub fn NoJobForApp() -> impl IntoView {
     let id = use_params_map().with_untracked(|p| p.get("app_id").unwrap_or_default());
-    view! { <Missing what=format!("No job has the Spark application id {id}.")/> }
+    view! { <NoSuchJob what=format!("No job has the Spark application id {id}.")/> }
 }
 
 /// `/airflow/{dag_id}/{task_id}/{run_id}[/{try}]` with no job launched by that task.
@@ -41,5 +23,5 @@ pub fn NoJobForTask() -> impl IntoView {
         [dag, task, run, attempt] => format!("No job was launched by Airflow task {dag}.{task}, run {run}, try {attempt}."),
         _ => "An Airflow link names a DAG, a task, a run and optionally a try: /airflow/{dag_id}/{task_id}/{run_id}[/{try}].".to_string(),
     };
-    view! { <Missing what/> }
+    view! { <NoSuchJob what/> }
 }

@@ -2,6 +2,7 @@
 //! pods, its events and its Spark configuration. It refetches when the jobs stream says the job
 //! changed, so a job that is running stays current without a reload.
 
+use super::not_found::NoSuchJob;
 use crate::api::{Event, JobChange, JobDetail, Pod, PodRole};
 use crate::format;
 use leptos::prelude::*;
@@ -47,26 +48,11 @@ pub fn JobPage() -> impl IntoView {
                 Ok(Some(detail)) => view! { <JobView detail/> }.into_any(),
                 Ok(None) => {
                     let (namespace, name) = id();
-                    view! { <UnknownJob namespace name/> }.into_any()
+                    view! { <NoSuchJob what=format!("The dashboard knows no job {namespace}/{name}.")/> }.into_any()
                 }
                 Err(e) => view! { <p class="rounded bg-red-50 p-2 text-red-800">{format!("Could not load the job: {e}")}</p> }.into_any(),
             })}
         </Suspense>
-    }
-}
-
-#[component]
-fn UnknownJob(namespace: String, name: String) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <section class="py-16 text-center" data-testid="no-job">
-            <h1 class="text-2xl font-semibold">"No such job"</h1>
-            <p class="mt-2 text-gray-600">{format!("The dashboard knows no job {namespace}/{name}.")}</p>
-            <a class="mt-4 inline-block text-blue-700 underline" href="/">"All jobs"</a>
-        </section>
     }
 }
 

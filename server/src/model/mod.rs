@@ -69,11 +69,6 @@ impl JobModel {
         jobs
     }
 
-    /// One job.
-    pub fn job(&self, key: &JobKey) -> Option<Job> {
-        self.read().jobs.get(key).map(|j| live(j, Timestamp::now()))
-    }
-
     /// The job whose Spark application id is `app_id`.
     pub fn find_by_app_id(&self, app_id: &str) -> Option<JobKey> {
         let inner = self.read();

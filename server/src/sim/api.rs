@@ -50,6 +50,13 @@ pub struct SimState {
     pub stats: Arc<SimStats>,
 }
 
+impl SimState {
+    /// A cluster over `store`, its clock running at `speed`, with no faults injected.
+    pub fn new(store: Arc<Store>, speed: f64) -> SimState {
+        SimState { store, logs: Arc::default(), clock: SimClock::new(speed), drop_watches_after: None, stats: Arc::default() }
+    }
+}
+
 /// The API router.
 pub fn router(state: SimState) -> Router {
     Router::new()
@@ -504,13 +511,7 @@ mod http_tests {
     use tower::ServiceExt;
 
     fn router(store: Arc<Store>) -> Router {
-        super::router(SimState {
-            store,
-            logs: Arc::new(LogStore::default()),
-            clock: SimClock::new(1.0),
-            drop_watches_after: None,
-            stats: Arc::default(),
-        })
+        super::router(SimState::new(store, 1.0))
     }
 
     fn store_with_pods() -> Arc<Store> {

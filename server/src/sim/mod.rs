@@ -32,8 +32,6 @@ pub mod tls;
 pub mod workload;
 
 pub use api::SimState;
-use clock::SimClock;
-use logs::LogStore;
 pub use scenario::Scenario;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,11 +74,8 @@ impl Sim {
     /// Fills the store with the demo scenario and starts the workload engine (needs a runtime).
     pub fn start(options: &SimOptions) -> Sim {
         let state = SimState {
-            store: Arc::new(Store::with_history(options.watch_history)),
-            logs: Arc::new(LogStore::default()),
-            clock: SimClock::new(options.speed),
             drop_watches_after: options.drop_watches_after,
-            stats: Arc::default(),
+            ..SimState::new(Arc::new(Store::with_history(options.watch_history)), options.speed)
         };
         let mut workload = Workload::new(state.clone(), options.scenario.clone(), options.seed);
         if let Some((launcher, limit)) = options.real_drivers.clone() {

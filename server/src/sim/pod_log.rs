@@ -210,8 +210,6 @@ mod tests {
 #[cfg(test)]
 mod http_tests {
     //! The log endpoint through the router, without a socket.
-    use crate::sim::clock::SimClock;
-    use crate::sim::logs::LogStore;
     use crate::sim::resources::PODS;
     use crate::sim::store::Store;
     use crate::sim::{SimState, api};
@@ -224,13 +222,7 @@ mod http_tests {
     use tower::ServiceExt;
 
     fn cluster() -> (SimState, Timestamp) {
-        let state = SimState {
-            store: Arc::new(Store::default()),
-            logs: Arc::new(LogStore::default()),
-            clock: SimClock::new(0.0),
-            drop_watches_after: None,
-            stats: Arc::default(),
-        };
+        let state = SimState::new(Arc::new(Store::default()), 0.0);
         let pod = json!({"metadata": {"name": "p", "namespace": "ns"}, "spec": {"containers": [{"name": "c"}]},
                          "status": {"phase": "Running", "containerStatuses": [{"name": "c", "state": {"running": {}}}]}});
         state.store.create(&PODS, pod).unwrap();

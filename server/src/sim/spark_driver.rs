@@ -149,8 +149,8 @@ impl RealDrivers {
             .collect();
         let mut started = Vec::new();
         for key in done {
-            let Some(Slot::Starting(task)) = self.slots.remove(&key) else { continue };
-            match futures::FutureExt::now_or_never(task) {
+            let Some(Slot::Starting(mut task)) = self.slots.remove(&key) else { continue };
+            match futures::FutureExt::now_or_never(&mut task) {
                 Some(Ok(Ok(driver))) => {
                     started.push(Started {
                         namespace: key.0.clone(),
@@ -164,7 +164,7 @@ impl RealDrivers {
                 Some(Ok(Err(error))) => tracing::warn!(pod = %key.1, "no real Spark driver: {error}"),
                 Some(Err(error)) => tracing::warn!(pod = %key.1, "real Spark driver task failed: {error}"),
                 None => {
-                    self.slots.insert(key, Slot::Starting(tokio::spawn(async { Err(DriverError::Exited) })));
+                    self.slots.insert(key, Slot::Starting(task));
                 }
             }
         }

@@ -1080,19 +1080,11 @@ fn pod_labels(t: &Template, run: &Run, executor: Option<usize>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::clock::SimClock;
-    use crate::sim::logs::LogStore;
     use crate::sim::store::Store;
     use std::sync::Arc;
 
     fn sim(speed: f64) -> SimState {
-        SimState {
-            store: Arc::new(Store::default()),
-            logs: Arc::new(LogStore::default()),
-            clock: SimClock::new(speed),
-            drop_watches_after: None,
-            stats: Arc::default(),
-        }
+        SimState::new(Arc::new(Store::default()), speed)
     }
 
     fn app_states(sim: &SimState) -> std::collections::BTreeSet<String> {
