@@ -131,6 +131,10 @@ pub struct Job {
     pub executors: ExecutorCounts,
     pub failure: Option<Failure>,
     pub airflow: Option<AirflowTask>,
+    /// Gone from Kubernetes (its SparkApplication or driver pod was deleted): shown from
+    /// sparkboard's own record, in memory or in the archive.
+    #[serde(default)]
+    pub deleted_from_cluster: bool,
 }
 
 impl Job {
@@ -180,6 +184,9 @@ pub struct Pod {
     pub reason: Option<String>,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
+    /// Deleted from Kubernetes (Spark deletes executors it releases); kept for its exit.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// A Kubernetes event about the job, its pods or their nodes.
@@ -205,27 +212,34 @@ pub struct JobDetail {
     /// Spark properties by their Spark names (`spark.executor.memory`, ...), from the
     /// SparkApplication's spec and its `sparkConf`.
     pub spark_conf: std::collections::BTreeMap<String, String>,
+    /// What this picture of the job may be missing, in plain words (an archived record that
+    /// could not be read, say).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
-/// `GET /api/v1/jobs`.
+/// `GET /api/v1/jobs`: one page of the jobs that match a [`crate::query::JobQuery`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobList {
     pub jobs: Vec<Job>,
+    /// How many jobs match the query, over all pages.
     pub total: usize,
-    /// Cursor for the next page, when the list was cut by `limit`.
+    /// Cursor of the page after this one, when there is one.
     pub next: Option<String>,
-}
-
-/// One message of the live jobs stream (`GET /api/v1/jobs/stream`, server-sent events).
-///
-/// A client first gets a `snapshot` of every job, then the changes after it; after a reconnect
-/// the server sends a fresh snapshot, so a client never has to guess what it missed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum JobChange {
-    Snapshot { jobs: Vec<Job> },
-    Upsert { job: Job },
-    Delete { namespace: String, name: String },
+    /// Cursor of the page before this one, when there is one.
+    #[serde(default)]
+    pub prev: Option<String>,
+    /// Jobs per state under every filter but the state, so the state filter shows what each
+    /// choice would give.
+    #[serde(default)]
+    pub counts: std::collections::BTreeMap<JobState, usize>,
+    /// Every namespace with jobs, for the namespace filter.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// What the list may be missing right now, in plain words (an unreachable archive, a source
+    /// still starting); shown as a banner.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[cfg(test)]
@@ -262,16 +276,10 @@ mod tests {
             executors: ExecutorCounts::default(),
             failure: None,
             airflow: None,
+            deleted_from_cluster: false,
         };
         assert_eq!(job.duration_at(now), Some(90.0));
         job.state = JobState::Completed;
         assert_eq!(job.duration_at(now), Some(4.0));
-    }
-
-    #[test]
-    fn changes_are_tagged_by_type() {
-        let change = JobChange::Delete { namespace: "ns".into(), name: "a".into() };
-        let json = serde_json::to_value(&change).unwrap();
-        assert_eq!(json, serde_json::json!({"type": "delete", "namespace": "ns", "name": "a"}));
     }
 }

@@ -2,6 +2,7 @@
 //! the wire types the server and the browser share.
 //!
 //! - [`api`]: the JSON wire types (`Job`, `JobList`, `JobChange`), the API's contract.
+//! - [`query`]: the jobs list's filters, sort and page, as URL query strings.
 //! - [`routes`]: the route table and one module per page.
 //! - [`format`]: how times, durations and states read on screen.
 //! - `live` (browser only): the server-push subscription that keeps pages current.
@@ -14,6 +15,7 @@ pub mod api;
 pub mod format;
 #[cfg(feature = "hydrate")]
 mod live;
+pub mod query;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;

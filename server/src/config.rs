@@ -77,10 +77,81 @@ pub struct WorkloadArgs {
     pub drop_watches_after: Option<f64>,
 }
 
+/// Where finished jobs are kept after Kubernetes deletes them.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The job archive: a directory, or `s3://bucket/prefix`; `memory` keeps finished jobs in
+    /// memory only (lost on restart). Default: memory for `serve`, a directory under the
+    /// system's temporary directory for `demo`.
+    #[arg(long, env = "SPARKBOARD_ARCHIVE")]
+    pub archive: Option<String>,
+    /// S3 endpoint URL, for S3-compatible stores (MinIO, SeaweedFS) or a VPC endpoint.
+    #[arg(long, env = "SPARKBOARD_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region (default: from the AWS environment or profile).
+    #[arg(long, env = "SPARKBOARD_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// Address buckets by path (`endpoint/bucket/key`), as most S3-compatible stores want.
+    #[arg(long, env = "SPARKBOARD_S3_PATH_STYLE")]
+    pub s3_path_style: bool,
+    /// How many jobs Kubernetes deleted are kept in memory (with an archive, as one small
+    /// summary each; the archive keeps the rest).
+    #[arg(long, env = "SPARKBOARD_KEEP_FINISHED", default_value_t = crate::model::DEFAULT_KEEP_GONE)]
+    pub keep_finished: usize,
+    /// Seconds between compactions of the archive (folding an hour's summaries into one object).
+    #[arg(long, env = "SPARKBOARD_ARCHIVE_COMPACT_EVERY", default_value_t = 600.0)]
+    pub archive_compact_every: f64,
+}
+
+/// The archive, as the rest of the program needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArchiveLocation {
+    Memory,
+    Directory(PathBuf),
+    S3 { bucket: String, prefix: String, endpoint: Option<String>, region: Option<String>, path_style: bool },
+}
+
+impl ArchiveArgs {
+    /// The archive location; `default` when the flag is absent.
+    pub fn location(&self, default: ArchiveLocation) -> Result<ArchiveLocation, ConfigError> {
+        let Some(archive) = self.archive.as_deref().map(str::trim) else { return Ok(default) };
+        if archive == "memory" {
+            return Ok(ArchiveLocation::Memory);
+        }
+        if let Some(rest) = archive.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(ConfigError::Archive(archive.to_string()));
+            }
+            let prefix = prefix.trim_matches('/');
+            return Ok(ArchiveLocation::S3 {
+                bucket: bucket.to_string(),
+                prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") },
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                path_style: self.s3_path_style,
+            });
+        }
+        if archive.is_empty() || archive.contains("://") {
+            return Err(ConfigError::Archive(archive.to_string()));
+        }
+        Ok(ArchiveLocation::Directory(PathBuf::from(archive)))
+    }
+
+    pub fn compact_every(&self) -> Result<std::time::Duration, ConfigError> {
+        match self.archive_compact_every {
+            s if s.is_finite() && s > 0.0 => Ok(std::time::Duration::from_secs_f64(s)),
+            s => Err(ConfigError::CompactEvery(s)),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
     #[command(flatten)]
     pub workload: WorkloadArgs,
 }
@@ -89,6 +160,8 @@ pub struct DemoArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
     /// Kubeconfig to use (its current context); without it: KUBECONFIG, ~/.kube/config, or
     /// the in-cluster service account.
     #[arg(long, env = "SPARKBOARD_KUBECONFIG")]
@@ -130,6 +203,10 @@ pub enum ConfigError {
     Scenario(#[from] crate::sim::scenario::ScenarioError),
     #[error("--drop-watches-after must be a finite number of seconds above 0, not {0}")]
     DropWatches(f64),
+    #[error("--archive must be a directory, s3://bucket[/prefix] or memory, not {0:?}")]
+    Archive(String),
+    #[error("--archive-compact-every must be a finite number of seconds above 0, not {0}")]
+    CompactEvery(f64),
 }
 
 impl WorkloadArgs {
@@ -196,6 +273,29 @@ mod tests {
         let cli = Cli::try_parse_from(["sparkboard", "serve", "--namespace", "a,b", "--namespace", "c"]).unwrap();
         let Some(Command::Serve(args)) = cli.command else { panic!("not serve") };
         assert_eq!(args.namespaces().unwrap(), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn archive_locations_parse() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["sparkboard", "serve"], args].concat()).unwrap();
+            let Some(Command::Serve(serve)) = cli.command else { panic!("not serve") };
+            serve.archive.location(ArchiveLocation::Memory)
+        };
+        assert_eq!(parse(&[]).unwrap(), ArchiveLocation::Memory);
+        assert_eq!(parse(&["--archive", "/var/lib/sb"]).unwrap(), ArchiveLocation::Directory("/var/lib/sb".into()));
+        assert_eq!(
+            parse(&["--archive", "s3://logs/spark/jobs/", "--s3-endpoint", "http://127.0.0.1:8333", "--s3-path-style"]).unwrap(),
+            ArchiveLocation::S3 {
+                bucket: "logs".into(),
+                prefix: "spark/jobs/".into(),
+                endpoint: Some("http://127.0.0.1:8333".into()),
+                region: None,
+                path_style: true
+            }
+        );
+        assert!(parse(&["--archive", "s3://"]).is_err());
+        assert!(parse(&["--archive", "gs://bucket"]).is_err());
     }
 
     #[test]

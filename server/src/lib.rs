@@ -1,10 +1,15 @@
 //! sparkboard's server: the `sparkboard` binary's library.
 //!
 //! Data flows one way: [`sources`] (Kubernetes watchers) -> [`model`] (compact jobs and pods)
-//! -> [`views`] (JSON API, server push, the Leptos pages). [`sim`] is the simulated Kubernetes
+//! -> [`views`] (JSON API, server push, the Leptos pages); [`archive`] keeps finished jobs after
+//! Kubernetes deletes them and feeds them back into the model at start-up. [`sim`] is the simulated Kubernetes
 //! cluster the demo and the tests run against; [`config`] is the command line; [`run`] wires it
 //! all for each command.
 
+// Leptos view types nest deeply; the jobs page's layout needs more than the default 128.
+#![recursion_limit = "256"]
+
+pub mod archive;
 pub mod config;
 pub mod model;
 pub mod run;

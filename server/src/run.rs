@@ -1,6 +1,10 @@
 //! Wiring for each command: which cluster, which listener, which parts run.
 
-use crate::config::{Command, DemoArgs, ServeArgs, SimArgs};
+use crate::archive::jobs::JobArchive;
+use crate::archive::local::LocalDir;
+use crate::archive::store::ObjectStore;
+use crate::archive::writer::{self, WriterOptions};
+use crate::config::{ArchiveArgs, ArchiveLocation, Command, DemoArgs, ServeArgs, SimArgs};
 use crate::model::JobModel;
 use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
@@ -40,16 +44,18 @@ async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<crate
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let archive = args.archive.location(ArchiveLocation::Directory(std::env::temp_dir().join("sparkboard-demo-archive")))?;
     let sim = Sim::start(&sim_options(&args.workload).await?);
     let client = connect(ClusterConnection::InProcess(sim.router())).await?;
-    dashboard(client, &[], args.listen.listen).await
+    dashboard(client, &[], &args.archive, archive, args.listen.listen).await
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let namespaces = args.namespaces()?;
+    let archive = args.archive.location(ArchiveLocation::Memory)?;
     let connection = args.kubeconfig.map_or(ClusterConnection::Infer, ClusterConnection::Kubeconfig);
     let client = connect(connection).await?;
-    dashboard(client, &namespaces, args.listen.listen).await
+    dashboard(client, &namespaces, &args.archive, archive, args.listen.listen).await
 }
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
@@ -78,16 +84,37 @@ async fn sim(args: SimArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn dashboard(client: kube::Client, namespaces: &[String], listen: SocketAddr) -> anyhow::Result<()> {
-    let model = Arc::new(JobModel::default());
-    let watchers = spark_watch::spawn(client, namespaces, model.clone());
+/// The job archive's store, when there is one.
+async fn open_archive(location: ArchiveLocation) -> anyhow::Result<Option<Arc<JobArchive>>> {
+    let store: Arc<dyn ObjectStore> = match location {
+        ArchiveLocation::Memory => return Ok(None),
+        ArchiveLocation::Directory(dir) => Arc::new(LocalDir::new(dir)),
+        ArchiveLocation::S3 { .. } => anyhow::bail!("S3 archives are not built into this binary yet"),
+    };
+    Ok(Some(Arc::new(JobArchive::new(store))))
+}
+
+async fn dashboard(
+    client: kube::Client,
+    namespaces: &[String],
+    archive_args: &ArchiveArgs,
+    archive: ArchiveLocation,
+    listen: SocketAddr,
+) -> anyhow::Result<()> {
+    let model = Arc::new(JobModel::new(archive_args.keep_finished));
+    let archive = open_archive(archive).await?;
+    let mut tasks = spark_watch::spawn(client, namespaces, model.clone());
+    if let Some(archive) = &archive {
+        let options = WriterOptions { compact_every: archive_args.compact_every()?, ..WriterOptions::default() };
+        tasks.extend(writer::spawn(model.clone(), archive.clone(), options));
+    }
     let listener = bind(listen).await?;
     let addr = listener.local_addr()?;
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
-    let router = views::router(AppState { model }, leptos);
+    let router = views::router(AppState { model, archive }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
-    watchers.iter().for_each(|w| w.abort());
+    tasks.iter().for_each(|t| t.abort());
     Ok(())
 }
 

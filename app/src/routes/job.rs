@@ -1,9 +1,10 @@
 //! `/jobs/{namespace}/{name}`: one job whole: state and times, the failure in plain words, its
-//! pods, its events and its Spark configuration. It refetches when the jobs stream says the job
-//! changed, so a job that is running stays current without a reload.
+//! pods, its events and its Spark configuration. Once hydrated it follows the job's own stream,
+//! so a running job stays current without a reload; a job Kubernetes deleted is shown from
+//! sparkboard's records.
 
 use super::not_found::NoSuchJob;
-use crate::api::{Event, JobChange, JobDetail, Pod, PodRole};
+use crate::api::{Event, JobDetail, Pod, PodRole};
 use crate::format;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -11,43 +12,39 @@ use leptos_router::hooks::use_params_map;
 /// One job with its pods, events and Spark configuration; `None` when unknown.
 #[server(prefix = "/_fn")]
 pub async fn get_job(namespace: String, name: String) -> Result<Option<JobDetail>, ServerFnError> {
-    Ok(expect_context::<crate::ssr::Jobs>().0.job(&namespace, &name))
+    Ok(expect_context::<crate::ssr::Jobs>().0.job(namespace, name).await)
 }
 
 #[component]
 pub fn JobPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()));
-    // Bumped by the live stream when this job changes.
-    let version = RwSignal::new(0u64);
-    let detail = Resource::new(move || (id(), version.get()), |((namespace, name), _)| get_job(namespace, name));
+    let id = Memo::new(move |_| params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default())));
+    let initial = Resource::new(move || id.get(), |(namespace, name)| get_job(namespace, name));
+    // The job's stream: `Some(detail)` after its first message (`Some(None)`: no such job).
+    let live: RwSignal<Option<Option<JobDetail>>> = RwSignal::new(None);
 
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        crate::live::subscribe_jobs(
-            move |change| {
-                let (namespace, name) = id();
-                let mine = match &change {
-                    JobChange::Upsert { job } => job.namespace == namespace && job.name == name,
-                    JobChange::Delete { namespace: ns, name: n } => *ns == namespace && *n == name,
-                    JobChange::Snapshot { .. } => false,
-                };
-                if mine {
-                    version.update(|v| *v += 1);
-                }
-            },
-            |_| {},
-        );
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = JobChange::Snapshot { jobs: vec![] };
+    {
+        let subscription = StoredValue::new_local(None::<crate::live::Subscription>);
+        Effect::new(move |_| {
+            let (namespace, name) = id.get();
+            live.set(None);
+            let url = format!("/api/v1/jobs/{}/{}/stream", crate::query::encode(&namespace), crate::query::encode(&name));
+            subscription.set_value(crate::live::subscribe(&url, move |detail: Option<JobDetail>| live.set(Some(detail)), |_| {}));
+        });
+        on_cleanup(move || subscription.set_value(None));
+    }
 
+    let current = move || match live.get() {
+        Some(detail) => Some(Ok(detail)),
+        None => initial.get(),
+    };
     view! {
         <Suspense fallback=|| view! { <p class="text-gray-500">"Loading the job…"</p> }>
-            {move || detail.get().map(|result| match result {
+            {move || current().map(|result| match result {
                 Ok(Some(detail)) => view! { <JobView detail/> }.into_any(),
                 Ok(None) => {
-                    let (namespace, name) = id();
+                    let (namespace, name) = id.get();
                     view! { <NoSuchJob what=format!("The dashboard knows no job {namespace}/{name}.")/> }.into_any()
                 }
                 Err(e) => view! { <p class="rounded bg-red-50 p-2 text-red-800">{format!("Could not load the job: {e}")}</p> }.into_any(),
@@ -81,6 +78,14 @@ fn JobView(detail: JobDetail) -> impl IntoView {
                     <span title="Spark UI: coming">"Spark UI"</span>
                 </nav>
             </header>
+            {job.deleted_from_cluster.then(|| view! {
+                <p class="mb-4 rounded border border-gray-200 bg-gray-100 p-2 text-sm text-gray-700" data-testid="deleted">
+                    "Kubernetes no longer has this job; this is sparkboard's record of it."
+                </p>
+            })}
+            {detail.warnings.iter().map(|w| view! {
+                <p class="mb-4 rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900" data-testid="warning">{w.clone()}</p>
+            }).collect_view()}
             {job.failure.clone().map(|f| view! {
                 <div class="mb-4 rounded border border-red-200 bg-red-50 p-3 text-red-900" data-testid="failure">
                     <div class="font-semibold">{f.reason}</div>
@@ -141,9 +146,12 @@ fn PodsTable(pods: Vec<Pod>) -> impl IntoView {
                     };
                     let spot = p.capacity_type.as_deref() == Some("spot");
                     view! {
-                        <tr data-pod=p.name.clone()>
+                        <tr data-pod=p.name.clone() data-deleted=p.deleted.to_string() class=if p.deleted { "text-gray-500" } else { "" }>
                             <td class="px-3 py-1">{match p.role { PodRole::Driver => "driver", PodRole::Executor => "executor", PodRole::Controller => "controller" }}</td>
-                            <td class="px-3 py-1 font-mono text-xs">{p.name.clone()}</td>
+                            <td class="px-3 py-1 font-mono text-xs">
+                                {p.name.clone()}
+                                {p.deleted.then(|| view! { <span class="ml-1 rounded bg-gray-100 px-1 text-gray-500" title="deleted from Kubernetes">"deleted"</span> })}
+                            </td>
                             <td class="px-3 py-1 font-mono text-xs text-gray-600">{p.node.clone().unwrap_or_default()}</td>
                             <td class="px-3 py-1 text-xs">{p.instance_type.clone().unwrap_or_default()}</td>
                             <td class="px-3 py-1 text-xs">

@@ -36,6 +36,7 @@ pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], now:
         executors: executor_counts(app, pods),
         failure: failure(state, app, driver),
         airflow: labels.and_then(airflow_task),
+        deleted_from_cluster: false,
     }
 }
 
@@ -147,6 +148,7 @@ mod tests {
             node: Some("n1".into()),
             restarts: 0,
             labels: LabelsOfInterest(vec![("user".into(), "bob".into())]),
+            from_operator: false,
             deleted: false,
         }
     }

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod event;
 pub mod job;
+pub mod listing;
 pub mod node;
 pub mod pod;
 
@@ -15,21 +16,54 @@ use self::app::AppSummary;
 use self::event::{EventSummary, ObjectRef};
 use self::node::NodeInfo;
 use self::pod::{JobKey, PodSummary, Role};
-use ::app::api::{Event, Job, JobChange, JobDetail, Pod, PodRole, sort_newest_first};
+use ::app::api::{Event, Failure, Job, JobDetail, JobList, JobState, Pod, PodRole};
+use ::app::query::JobQuery;
 use jiff::Timestamp;
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use tokio::sync::broadcast;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tokio::sync::{broadcast, mpsc};
 
-/// How many job changes a slow subscriber may fall behind before it gets a fresh snapshot.
+/// How many changes a slow subscriber may fall behind before it is told to start over.
 const FEED_CAPACITY: usize = 4096;
 
-/// Jobs, as derived from SparkApplications and Spark pods.
+/// How many jobs gone from Kubernetes are kept in memory unless configured otherwise: with an
+/// archive most of them are one small summary each; without one, this is all the history there is.
+pub const DEFAULT_KEEP_GONE: usize = 100_000;
+
+/// Jobs, as derived from SparkApplications and Spark pods, plus the jobs Kubernetes no longer
+/// has (from this process's memory or the archive).
 pub struct JobModel {
     inner: RwLock<Inner>,
-    feed: broadcast::Sender<JobChange>,
+    feed: broadcast::Sender<Touched>,
     /// Sources that have not finished their first full list yet.
     unsynced: Mutex<HashSet<String>>,
+    /// Where jobs worth archiving are announced, when there is an archive.
+    archive: Mutex<Option<mpsc::UnboundedSender<JobKey>>>,
+    /// Problems a reader should know about, by who reports them (shown as banners).
+    warnings: Mutex<BTreeMap<&'static str, String>>,
+    keep_gone: usize,
+}
+
+/// One job was touched: its summary changed (`summary`), or only its pods or events did.
+#[derive(Clone, Debug)]
+pub struct Touched {
+    pub key: JobKey,
+    pub summary: bool,
+}
+
+/// A job Kubernetes no longer has.
+#[derive(Clone, Debug)]
+pub struct Gone {
+    pub job: Job,
+    /// Its pods and events, while only memory has them; `None` once the archive has them.
+    pub detail: Option<Arc<JobDetail>>,
+}
+
+/// What the model knows of one job's detail.
+pub enum Detail {
+    Here(JobDetail),
+    /// Gone from Kubernetes and from memory: the archive has the rest.
+    Archived(Job),
 }
 
 #[derive(Default)]
@@ -38,68 +72,30 @@ struct Inner {
     pods: HashMap<(String, String), PodSummary>,
     pods_by_job: HashMap<JobKey, BTreeSet<String>>,
     jobs: HashMap<JobKey, Job>,
+    gone: HashMap<JobKey, Gone>,
     nodes: HashMap<String, NodeInfo>,
     events: HashMap<(String, String), EventSummary>,
     events_by_object: HashMap<ObjectRef, BTreeSet<(String, String)>>,
 }
 
-/// How many events the job page shows at most (the newest).
-const EVENTS_PER_JOB: usize = 200;
-
-impl Default for JobModel {
-    fn default() -> Self {
-        JobModel { inner: RwLock::default(), feed: broadcast::channel(FEED_CAPACITY).0, unsynced: Mutex::default() }
-    }
-}
-
-impl JobModel {
-    fn read(&self) -> RwLockReadGuard<'_, Inner> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+impl Inner {
+    /// Every job to list: the live ones, and the gone ones no live job of the same id hides.
+    fn all_jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.values().chain(self.gone.iter().filter(|(key, _)| !self.jobs.contains_key(*key)).map(|(_, g)| &g.job))
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Every job, newest submission first.
-    pub fn jobs(&self) -> Vec<Job> {
-        let now = Timestamp::now();
-        let mut jobs: Vec<Job> = self.read().jobs.values().map(|j| live(j, now)).collect();
-        sort_newest_first(&mut jobs);
-        jobs
-    }
-
-    /// The job whose Spark application id is `app_id`.
-    pub fn find_by_app_id(&self, app_id: &str) -> Option<JobKey> {
-        let inner = self.read();
-        inner.jobs.iter().find(|(_, job)| job.app_id.as_deref() == Some(app_id)).map(|(key, _)| key.clone())
-    }
-
-    /// The job an Airflow task run launched: that try, or the latest try when none is given.
-    pub fn find_by_airflow(&self, dag_id: &str, task_id: &str, run_id: &str, try_number: Option<u32>) -> Option<JobKey> {
-        let inner = self.read();
-        inner
-            .jobs
-            .iter()
-            .filter_map(|(key, job)| job.airflow.as_ref().map(|a| (key, a)))
-            .filter(|(_, a)| a.dag_id == dag_id && a.task_id == task_id && a.run_id == run_id)
-            .filter(|(_, a)| try_number.is_none_or(|t| a.try_number == Some(t)))
-            .max_by_key(|(key, a)| (a.try_number, (*key).clone()))
-            .map(|(key, _)| key.clone())
-    }
-
-    /// A job with its pods, events and Spark configuration.
-    pub fn job_detail(&self, key: &JobKey) -> Option<JobDetail> {
-        let inner = self.read();
-        let job = live(inner.jobs.get(key)?, Timestamp::now());
-        let mut pods: Vec<&PodSummary> = inner
-            .pods_by_job
+    fn pods_of(&self, key: &JobKey) -> Vec<&PodSummary> {
+        self.pods_by_job
             .get(key)
             .into_iter()
             .flatten()
-            .filter_map(|name| inner.pods.get(&(key.namespace.clone(), name.clone())))
-            .filter(|p| !p.deleted)
-            .collect();
+            .filter_map(|name| self.pods.get(&(key.namespace.clone(), name.clone())))
+            .collect()
+    }
+
+    /// The job's pods (deleted ones included), events and Spark configuration, as of now.
+    fn detail(&self, key: &JobKey, job: Job) -> JobDetail {
+        let mut pods = self.pods_of(key);
         pods.sort_by_key(|p| (p.role != Role::Driver, executor_number(&p.name), p.name.clone()));
         let mut about = vec![ObjectRef { kind: "SparkApplication".into(), namespace: key.namespace.clone(), name: key.name.clone() }];
         for pod in &pods {
@@ -111,13 +107,13 @@ impl JobModel {
         about.sort();
         about.dedup();
         let mut events: Vec<&EventSummary> =
-            about.iter().filter_map(|object| inner.events_by_object.get(object)).flatten().filter_map(|id| inner.events.get(id)).collect();
+            about.iter().filter_map(|object| self.events_by_object.get(object)).flatten().filter_map(|id| self.events.get(id)).collect();
         events.sort_by_key(|e| e.time);
         let skip = events.len().saturating_sub(EVENTS_PER_JOB);
         let pods = pods
             .iter()
             .map(|p| {
-                let node = p.node.as_ref().and_then(|n| inner.nodes.get(n));
+                let node = p.node.as_ref().and_then(|n| self.nodes.get(n));
                 Pod {
                     name: p.name.clone(),
                     role: if p.role == Role::Driver { PodRole::Driver } else { PodRole::Executor },
@@ -130,6 +126,7 @@ impl JobModel {
                     reason: p.reason.clone(),
                     started_at: p.started_at,
                     finished_at: p.finished_at,
+                    deleted: p.deleted,
                 }
             })
             .collect();
@@ -145,8 +142,173 @@ impl JobModel {
                 count: e.count,
             })
             .collect();
-        let spark_conf = inner.apps.get(key).map(|a| a.spark_conf.iter().cloned().collect()).unwrap_or_default();
-        Some(JobDetail { job, pods, events, spark_conf })
+        let spark_conf = self.apps.get(key).map(|a| a.spark_conf.iter().cloned().collect()).unwrap_or_default();
+        JobDetail { job, pods, events, spark_conf, warnings: Vec::new() }
+    }
+}
+
+/// How many events the job page shows at most (the newest).
+const EVENTS_PER_JOB: usize = 200;
+
+impl Default for JobModel {
+    fn default() -> Self {
+        JobModel::new(DEFAULT_KEEP_GONE)
+    }
+}
+
+impl JobModel {
+    /// A model that keeps at most `keep_gone` jobs that Kubernetes deleted.
+    pub fn new(keep_gone: usize) -> Self {
+        JobModel {
+            inner: RwLock::default(),
+            feed: broadcast::channel(FEED_CAPACITY).0,
+            unsynced: Mutex::default(),
+            archive: Mutex::default(),
+            warnings: Mutex::default(),
+            keep_gone: keep_gone.max(1),
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every job, newest submission first.
+    pub fn jobs(&self) -> Vec<Job> {
+        let now = Timestamp::now();
+        let mut jobs: Vec<Job> = self.read().all_jobs().map(|j| live(j, now)).collect();
+        ::app::api::sort_newest_first(&mut jobs);
+        jobs
+    }
+
+    /// One page of the jobs that match `query` among those the caller may see.
+    pub fn query(&self, query: &JobQuery, visible: impl Fn(&str) -> bool) -> JobList {
+        let now = Timestamp::now();
+        let mut list = listing::page(self.read().all_jobs().filter(|j| visible(&j.namespace)), query, now);
+        list.warnings = self.warnings();
+        list
+    }
+
+    /// The job whose Spark application id is `app_id`.
+    pub fn find_by_app_id(&self, app_id: &str) -> Option<JobKey> {
+        let inner = self.read();
+        inner.all_jobs().find(|job| job.app_id.as_deref() == Some(app_id)).map(key_of)
+    }
+
+    /// The job an Airflow task run launched: that try, or the latest try when none is given.
+    pub fn find_by_airflow(&self, dag_id: &str, task_id: &str, run_id: &str, try_number: Option<u32>) -> Option<JobKey> {
+        let inner = self.read();
+        inner
+            .all_jobs()
+            .filter_map(|job| job.airflow.as_ref().map(|a| (job, a)))
+            .filter(|(_, a)| a.dag_id == dag_id && a.task_id == task_id && a.run_id == run_id)
+            .filter(|(_, a)| try_number.is_none_or(|t| a.try_number == Some(t)))
+            .max_by_key(|(job, a)| (a.try_number, job.submitted_at, key_of(job)))
+            .map(|(job, _)| key_of(job))
+    }
+
+    /// A job with its pods, events and Spark configuration.
+    pub fn job_detail(&self, key: &JobKey) -> Option<Detail> {
+        let inner = self.read();
+        if let Some(job) = inner.jobs.get(key) {
+            return Some(Detail::Here(inner.detail(key, live(job, Timestamp::now()))));
+        }
+        let gone = inner.gone.get(key)?;
+        Some(match &gone.detail {
+            Some(detail) => Detail::Here(JobDetail::clone(detail)),
+            None => Detail::Archived(gone.job.clone()),
+        })
+    }
+
+    /// What to write to the archive for `key` now: its detail, unless the archive already has
+    /// exactly this.
+    pub fn archive_snapshot(&self, key: &JobKey) -> Option<JobDetail> {
+        let inner = self.read();
+        if let Some(job) = inner.jobs.get(key) {
+            let archived = inner.gone.get(key).is_some_and(|g| g.detail.is_none() && Job { deleted_from_cluster: false, ..g.job.clone() } == *job);
+            return (!archived).then(|| inner.detail(key, job.clone()));
+        }
+        inner.gone.get(key).and_then(|g| g.detail.as_deref().cloned())
+    }
+
+    /// The archive holds `job` now: a gone job's detail may leave memory.
+    pub fn archived(&self, job: &Job) {
+        let key = key_of(job);
+        let mut inner = self.write();
+        match inner.gone.get_mut(&key) {
+            Some(gone) if gone.job == *job => gone.detail = None,
+            Some(_) => {}
+            // Still in Kubernetes: remember that this much is archived, so a restart or a
+            // re-list does not write it again.
+            None => {
+                inner.gone.insert(key, Gone { job: Job { deleted_from_cluster: true, ..job.clone() }, detail: None });
+            }
+        }
+    }
+
+    /// Jobs read from the archive at start-up. What memory has is newer and stays.
+    pub fn load_archived(&self, jobs: impl IntoIterator<Item = Job>) {
+        let mut inner = self.write();
+        for job in jobs {
+            let key = key_of(&job);
+            let newer_here = inner.gone.get(&key).is_some_and(|g| g.detail.is_some() || g.job.submitted_at >= job.submitted_at);
+            if !newer_here {
+                inner.gone.insert(key, Gone { job: Job { deleted_from_cluster: true, ..job }, detail: None });
+            }
+        }
+        self.evict_gone(&mut inner);
+        drop(inner);
+        // One nudge for every view: a page recomputes from scratch anyway.
+        let _ = self.feed.send(Touched { key: JobKey { namespace: String::new(), name: String::new() }, summary: true });
+    }
+
+    /// Announces jobs worth archiving on `tx` from now on.
+    pub fn attach_archive(&self, tx: mpsc::UnboundedSender<JobKey>) {
+        let mut inner = self.write();
+        let terminal: Vec<JobKey> = inner
+            .jobs
+            .iter()
+            .filter(|(_, j)| j.state.is_terminal())
+            .map(|(k, _)| k.clone())
+            .chain(inner.gone.iter().filter(|(_, g)| g.detail.is_some()).map(|(k, _)| k.clone()))
+            .collect();
+        for key in terminal {
+            let _ = tx.send(key);
+        }
+        *self.archive.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        inner.gone.shrink_to_fit();
+    }
+
+    fn request_archive(&self, key: &JobKey) {
+        if let Some(tx) = self.archive.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let _ = tx.send(key.clone());
+        }
+    }
+
+    /// Sets (or clears, with `None`) the warning `from` reports.
+    pub fn warn(&self, from: &'static str, message: Option<String>) {
+        let mut warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = match message {
+            Some(m) => warnings.insert(from, m.clone()).as_ref() != Some(&m),
+            None => warnings.remove(from).is_some(),
+        };
+        drop(warnings);
+        if changed {
+            let _ = self.feed.send(Touched { key: JobKey { namespace: String::new(), name: String::new() }, summary: true });
+        }
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
+    /// Jobs gone from Kubernetes that only memory holds (not yet in the archive).
+    pub fn unarchived_gone(&self) -> usize {
+        self.read().gone.values().filter(|g| g.detail.is_some()).count()
     }
 
     pub fn apply_node(&self, node: NodeInfo) {
@@ -165,8 +327,17 @@ impl JobModel {
     pub fn apply_event(&self, event: EventSummary) {
         let mut inner = self.write();
         Self::unlink_event(&mut inner, &event.id);
+        let job = match event.about.kind.as_str() {
+            "SparkApplication" => Some(JobKey { namespace: event.about.namespace.clone(), name: event.about.name.clone() }),
+            "Pod" => inner.pods.get(&(event.about.namespace.clone(), event.about.name.clone())).map(|p| p.job.clone()),
+            _ => None,
+        };
         inner.events_by_object.entry(event.about.clone()).or_default().insert(event.id.clone());
         inner.events.insert(event.id.clone(), event);
+        drop(inner);
+        if let Some(key) = job {
+            let _ = self.feed.send(Touched { key, summary: false });
+        }
     }
 
     pub fn delete_event(&self, namespace: &str, name: &str) {
@@ -197,15 +368,9 @@ impl JobModel {
         }
     }
 
-    /// Every job now, and the feed of changes after that moment, with nothing in between.
-    pub fn subscribe(&self) -> (Vec<Job>, broadcast::Receiver<JobChange>) {
-        let inner = self.read();
-        let rx = self.feed.subscribe();
-        let now = Timestamp::now();
-        let mut jobs: Vec<Job> = inner.jobs.values().map(|j| live(j, now)).collect();
-        drop(inner);
-        sort_newest_first(&mut jobs);
-        (jobs, rx)
+    /// The feed of touched jobs from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Touched> {
+        self.feed.subscribe()
     }
 
     pub fn apply_app(&self, app: AppSummary) {
@@ -234,23 +399,14 @@ impl JobModel {
         self.recompute(&mut inner, key);
     }
 
-    /// A pod is gone. An executor is kept, marked deleted, while its job lives: Spark deletes
-    /// executors it releases, and the job's counts must still include them.
+    /// A pod is gone. It is kept, marked deleted, while its job lives: Spark deletes executors
+    /// it releases, and the job's counts and pods table must still include them.
     pub fn delete_pod(&self, namespace: &str, name: &str) {
         let mut inner = self.write();
-        let id = (namespace.to_string(), name.to_string());
-        match inner.pods.get_mut(&id) {
-            Some(pod) if pod.role == Role::Executor => {
-                pod.deleted = true;
-                let key = pod.job.clone();
-                self.recompute(&mut inner, key);
-            }
-            Some(_) => {
-                if let Some(old) = inner.pods.remove(&id) {
-                    self.unlink_pod(&mut inner, &old);
-                }
-            }
-            None => {}
+        if let Some(pod) = inner.pods.get_mut(&(namespace.to_string(), name.to_string())) {
+            pod.deleted = true;
+            let key = pod.job.clone();
+            self.recompute(&mut inner, key);
         }
     }
 
@@ -306,34 +462,73 @@ impl JobModel {
         self.recompute(inner, pod.job.clone());
     }
 
-    /// Re-derives one job and publishes the change, if any.
+    /// Re-derives one job and tells subscribers; a job that left Kubernetes becomes [`Gone`].
     fn recompute(&self, inner: &mut Inner, key: JobKey) {
-        let pods: Vec<&PodSummary> = inner
-            .pods_by_job
-            .get(&key)
-            .into_iter()
-            .flatten()
-            .filter_map(|name| inner.pods.get(&(key.namespace.clone(), name.clone())))
-            .collect();
+        let now = Timestamp::now();
+        let pods = inner.pods_of(&key);
         let app = inner.apps.get(&key);
-        let alive = app.is_some() || pods.iter().any(|p| !p.deleted);
-        let derived = alive.then(|| job::derive(&key, app, &pods, Timestamp::now()));
+        // Operator pods make no job without their app: at start-up they may be listed before
+        // it, and when the app is deleted they follow it.
+        let alive = app.is_some() || pods.iter().any(|p| !p.deleted && !p.from_operator);
         if !alive {
-            // The job is gone: so are the executors kept for its counts.
-            for name in inner.pods_by_job.remove(&key).into_iter().flatten() {
-                inner.pods.remove(&(key.namespace.clone(), name));
+            let summary = match inner.jobs.get(&key) {
+                Some(last) => {
+                    let detail = inner.detail(&key, gone_job(last, now));
+                    inner.jobs.remove(&key);
+                    inner.gone.insert(key.clone(), Gone { job: detail.job.clone(), detail: Some(Arc::new(detail)) });
+                    self.request_archive(&key);
+                    self.evict_gone(inner);
+                    true
+                }
+                None => false,
+            };
+            // Deleted pods leave with their job; live ones wait for their app.
+            if let Some(names) = inner.pods_by_job.get_mut(&key) {
+                names.retain(|name| {
+                    let id = (key.namespace.clone(), name.clone());
+                    let deleted = inner.pods.get(&id).is_none_or(|p| p.deleted);
+                    if deleted {
+                        inner.pods.remove(&id);
+                    }
+                    !deleted
+                });
+                if names.is_empty() {
+                    inner.pods_by_job.remove(&key);
+                }
             }
+            let _ = self.feed.send(Touched { key, summary });
+            return;
         }
-        let change = match derived {
-            Some(job) if !inner.jobs.get(&key).is_some_and(|old| same_but_the_clock(old, &job)) => {
-                inner.jobs.insert(key, job.clone());
-                JobChange::Upsert { job }
+        let job = job::derive(&key, app, &pods, now);
+        let changed = !inner.jobs.get(&key).is_some_and(|old| same_but_the_clock(old, &job));
+        if changed {
+            if job.state.is_terminal() {
+                self.request_archive(&key);
             }
-            None if inner.jobs.remove(&key).is_some() => JobChange::Delete { namespace: key.namespace, name: key.name },
-            _ => return,
-        };
-        // No subscribers is fine.
-        let _ = self.feed.send(change);
+            inner.jobs.insert(key.clone(), job);
+        }
+        let _ = self.feed.send(Touched { key, summary: changed });
+    }
+
+    /// Keeps the newest `keep_gone` gone jobs, dropping the oldest in batches so that the cost is
+    /// rare. Jobs not yet archived go last, but go: memory must stay bounded.
+    fn evict_gone(&self, inner: &mut Inner) {
+        if inner.gone.len() <= self.keep_gone + self.keep_gone / 10 {
+            return;
+        }
+        let mut order: Vec<(bool, Option<Timestamp>, JobKey)> =
+            inner.gone.iter().map(|(k, g)| (g.detail.is_none(), g.job.finished_at.or(g.job.submitted_at), k.clone())).collect();
+        // Archived first, then oldest first: those are dropped.
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let excess = inner.gone.len() - self.keep_gone;
+        let mut lost = 0;
+        for (archived, _, key) in order.into_iter().take(excess) {
+            lost += usize::from(!archived);
+            inner.gone.remove(&key);
+        }
+        if lost > 0 {
+            tracing::warn!(lost, "dropped finished jobs that no archive holds, to stay within --keep-finished");
+        }
     }
 
     /// Registers a source that must finish its first list before the model is ready.
@@ -357,9 +552,32 @@ fn live(job: &Job, now: Timestamp) -> Job {
     Job { duration_s: job.duration_at(now), ..job.clone() }
 }
 
+fn key_of(job: &Job) -> JobKey {
+    JobKey { namespace: job.namespace.clone(), name: job.name.clone() }
+}
+
+/// The last picture of a job Kubernetes deleted. A job deleted before it ended did not end as
+/// far as anyone saw: it reads UNKNOWN, with the state it was in when it went.
+fn gone_job(last: &Job, now: Timestamp) -> Job {
+    if last.state.is_terminal() {
+        return Job { deleted_from_cluster: true, ..last.clone() };
+    }
+    let finished = Job { finished_at: Some(now), ..last.clone() };
+    Job {
+        state: JobState::Unknown,
+        duration_s: live(last, now).duration_s,
+        failure: Some(Failure {
+            reason: "Deleted".into(),
+            message: format!("Deleted from Kubernetes while {}; how the job ended was not seen.", last.state),
+        }),
+        deleted_from_cluster: true,
+        ..finished
+    }
+}
+
 /// Equal jobs, or a running job whose duration only grew with the clock: that is no change
 /// worth publishing (browsers tick running durations themselves).
-fn same_but_the_clock(old: &Job, new: &Job) -> bool {
+pub fn same_but_the_clock(old: &Job, new: &Job) -> bool {
     if old.state == ::app::api::JobState::Running && new.state == ::app::api::JobState::Running {
         Job { duration_s: None, ..old.clone() } == Job { duration_s: None, ..new.clone() }
     } else {
@@ -388,23 +606,43 @@ mod tests {
         .unwrap()
     }
 
+    fn key(name: &str) -> JobKey {
+        JobKey { namespace: "ns".into(), name: name.into() }
+    }
+
+    fn pod(name: &str, role: &str, app: Option<&str>, phase: &str) -> PodSummary {
+        let mut labels = json!({"spark-role": role, "spark-app-selector": "spark-1"});
+        if let Some(app) = app {
+            labels["sparkoperator.k8s.io/app-name"] = json!(app);
+        }
+        // A spark-submit executor finds its driver through its owner.
+        let owner = name.split_once("-exec-").map(|(job, _)| json!([{"apiVersion": "v1", "kind": "Pod", "name": format!("{job}-driver"), "uid": "u"}]));
+        PodSummary::from_object(
+            &serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "ns", "labels": labels, "creationTimestamp": "2026-11-21T05:00:00Z",
+                             "ownerReferences": owner.unwrap_or(json!([]))},
+                "status": {"phase": phase}
+            }))
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
     #[test]
-    fn changes_are_published_only_when_a_job_changes() {
+    fn touches_say_whether_the_summary_changed() {
         let model = JobModel::default();
-        let (_, mut rx) = model.subscribe();
+        let mut rx = model.subscribe();
         model.apply_app(app("a", "RUNNING"));
         model.apply_app(app("a", "RUNNING"));
         model.apply_app(app("a", "COMPLETED"));
-        model.delete_app(&JobKey { namespace: "ns".into(), name: "a".into() });
+        model.delete_app(&key("a"));
         let mut seen = Vec::new();
-        while let Ok(change) = rx.try_recv() {
-            seen.push(match change {
-                JobChange::Upsert { job } => job.state.to_string(),
-                JobChange::Delete { name, .. } => format!("delete {name}"),
-                JobChange::Snapshot { .. } => "snapshot".into(),
-            });
+        while let Ok(touched) = rx.try_recv() {
+            seen.push(touched.summary);
         }
-        assert_eq!(seen, ["RUNNING", "COMPLETED", "delete a"]);
+        assert_eq!(seen, [true, false, true, true]);
+        let jobs = model.jobs();
+        assert_eq!((jobs[0].state, jobs[0].deleted_from_cluster), (JobState::Completed, true));
     }
 
     #[test]
@@ -415,8 +653,64 @@ mod tests {
         other.key.namespace = "other".into();
         model.apply_app(other);
         model.replace_apps(Some("ns"), vec![app("c", "SUBMITTED")]);
-        let mut ids: Vec<String> = model.jobs().iter().map(|j| j.id()).collect();
+        let mut ids: Vec<(String, bool)> = model.jobs().iter().map(|j| (j.id(), j.deleted_from_cluster)).collect();
         ids.sort();
-        assert_eq!(ids, ["ns/c", "other/b"]);
+        assert_eq!(ids, [("ns/a".into(), true), ("ns/c".into(), false), ("other/b".into(), false)]);
+        // Deleted while running: its end was not seen, and the list says so.
+        let a = model.jobs().into_iter().find(|j| j.name == "a").unwrap();
+        assert_eq!(a.state, JobState::Unknown);
+        assert_eq!(a.failure.unwrap().reason, "Deleted");
+    }
+
+    #[test]
+    fn operator_pods_wait_for_their_app() {
+        let model = JobModel::default();
+        model.apply_pod(pod("a-driver", "driver", Some("a"), "Running"));
+        assert!(model.jobs().is_empty());
+        model.apply_app(app("a", "RUNNING"));
+        let Some(Detail::Here(detail)) = model.job_detail(&key("a")) else { panic!("no detail") };
+        assert_eq!(detail.pods.len(), 1);
+    }
+
+    #[test]
+    fn a_finished_job_is_archived_once_and_then_leaves_memory() {
+        let model = JobModel::default();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        model.attach_archive(tx);
+        model.apply_pod(pod("s-driver", "driver", None, "Running"));
+        model.apply_pod(pod("s-exec-1", "executor", None, "Running"));
+        assert!(rx.try_recv().is_err());
+        model.apply_pod(pod("s-driver", "driver", None, "Succeeded"));
+        assert_eq!(rx.try_recv().unwrap(), key("s"));
+        let snapshot = model.archive_snapshot(&key("s")).unwrap();
+        assert_eq!(snapshot.job.state, JobState::Completed);
+        model.archived(&snapshot.job);
+        assert!(model.archive_snapshot(&key("s")).is_none(), "the archive has exactly this");
+        // Spark deletes its executor, then the driver goes.
+        model.delete_pod("ns", "s-exec-1");
+        model.delete_pod("ns", "s-driver");
+        assert_eq!(rx.try_recv().unwrap(), key("s"));
+        let last = model.archive_snapshot(&key("s")).unwrap();
+        assert!(last.job.deleted_from_cluster);
+        assert_eq!(last.pods.iter().filter(|p| p.deleted).count(), 2);
+        assert_eq!(model.unarchived_gone(), 1);
+        model.archived(&last.job);
+        assert_eq!(model.unarchived_gone(), 0);
+        assert!(matches!(model.job_detail(&key("s")), Some(Detail::Archived(_))));
+    }
+
+    #[test]
+    fn gone_jobs_are_bounded_and_the_oldest_leave_first() {
+        let model = JobModel::new(10);
+        let jobs = (0..20).map(|i| {
+            let mut a = app(&format!("j{i:02}"), "COMPLETED");
+            a.created = Some(Timestamp::from_second(1_700_000_000 + i).unwrap());
+            job::derive(&a.key, Some(&a), &[], Timestamp::now())
+        });
+        model.load_archived(jobs);
+        let names: Vec<String> = model.jobs().into_iter().map(|j| j.name).collect();
+        assert_eq!(names.len(), 10);
+        assert_eq!(names.first().map(String::as_str), Some("j19"));
+        assert_eq!(names.last().map(String::as_str), Some("j10"));
     }
 }

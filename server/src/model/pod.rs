@@ -65,8 +65,11 @@ pub struct PodSummary {
     pub node: Option<String>,
     pub restarts: u32,
     pub labels: LabelsOfInterest,
+    /// Labelled by spark-operator with its SparkApplication: such a pod does not make a job by
+    /// itself (without its app it is either waiting for the app's watch, or being deleted with it).
+    pub from_operator: bool,
     /// Deleted from the cluster while its job lives on: Spark deletes executor pods as it
-    /// releases them, but the job's executor counts must still include them.
+    /// releases them, but the job's executor counts and pods table must still include them.
     pub deleted: bool,
 }
 
@@ -144,6 +147,7 @@ impl PodSummary {
             node: pod.data["spec"]["nodeName"].as_str().map(str::to_string),
             restarts: status["containerStatuses"][0]["restartCount"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
             labels: LabelsOfInterest(KEPT_LABELS.iter().filter_map(|k| labels.get(*k).map(|v| (k.to_string(), v.clone()))).collect()),
+            from_operator: labels.contains_key(labels::OPERATOR_APP),
             deleted: false,
         })
     }

@@ -3,8 +3,9 @@
 use super::AppState;
 use super::access::{Caller, can_view};
 use crate::model::pod::JobKey;
-use app::api::{Job, JobDetail, JobList};
-use axum::extract::{Path, State};
+use app::api::{JobDetail, JobList};
+use app::query::{JobQuery, QueryError};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,29 +26,38 @@ pub enum ApiError {
     /// No job has that id (or the caller may not see it, which must look the same).
     #[error("no job {namespace}/{name}")]
     JobNotFound { namespace: String, name: String },
+    /// A query parameter that does not parse.
+    #[error(transparent)]
+    BadQuery(#[from] QueryError),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match self {
             ApiError::JobNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
         };
         (status, Json(json!({"error": self.to_string()}))).into_response()
     }
 }
 
-async fn list_jobs(State(state): State<AppState>) -> Json<JobList> {
+/// The list's query from a raw query string.
+pub fn parse_query(raw: Option<&str>) -> Result<JobQuery, ApiError> {
+    Ok(JobQuery::from_query_string(raw.unwrap_or_default())?)
+}
+
+async fn list_jobs(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<JobList>, ApiError> {
+    let query = parse_query(raw.as_deref())?;
     let caller = Caller;
-    let jobs: Vec<Job> = state.model.jobs().into_iter().filter(|j| can_view(&caller, &j.namespace)).collect();
-    Json(JobList { total: jobs.len(), jobs, next: None })
+    Ok(Json(state.model.query(&query, |namespace| can_view(&caller, namespace))))
 }
 
 async fn get_job(State(state): State<AppState>, Path((namespace, name)): Path<(String, String)>) -> Result<Json<JobDetail>, ApiError> {
     let caller = Caller;
     let key = JobKey { namespace, name };
-    match state.model.job_detail(&key) {
-        Some(detail) if can_view(&caller, &detail.job.namespace) => Ok(Json(detail)),
-        _ => Err(ApiError::JobNotFound { namespace: key.namespace, name: key.name }),
+    match can_view(&caller, &key.namespace).then_some(()).and(state.job_detail(&key).await) {
+        Some(detail) => Ok(Json(detail)),
+        None => Err(ApiError::JobNotFound { namespace: key.namespace, name: key.name }),
     }
 }
 

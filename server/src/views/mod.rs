@@ -1,9 +1,10 @@
-//! Views: everything that answers HTTP. They read the model and never reach past it to
-//! Kubernetes.
+//! Views: everything that answers HTTP. They read the model (and, for archived jobs' records,
+//! the archive) and never reach past them to Kubernetes.
 //!
 //! - [`api`]: the JSON API (`/api/v1/...`) and operations endpoints.
-//! - [`stream`]: server push of job changes (SSE).
+//! - [`stream`]: server push of a list page or a job (SSE).
 //! - [`site`]: the Leptos pages (SSR + hydrate) and the embedded static site.
+//! - [`deep_links`]: `/apps/...` and `/airflow/...` redirects.
 //! - [`access`]: the one place every route asks whether the caller may see a namespace.
 
 pub mod access;
@@ -12,7 +13,10 @@ pub mod deep_links;
 pub mod site;
 pub mod stream;
 
-use crate::model::JobModel;
+use crate::archive::jobs::JobArchive;
+use crate::model::pod::JobKey;
+use crate::model::{Detail, JobModel};
+use app::api::JobDetail;
 use axum::Router;
 use std::sync::Arc;
 
@@ -20,6 +24,33 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub model: Arc<JobModel>,
+    pub archive: Option<Arc<JobArchive>>,
+}
+
+impl AppState {
+    /// One job whole: from the model, or for a job only the archive still holds, from its
+    /// record. A record that cannot be read still gives the job's summary, with a warning.
+    pub async fn job_detail(&self, key: &JobKey) -> Option<JobDetail> {
+        let job = match self.model.job_detail(key)? {
+            Detail::Here(detail) => return Some(detail),
+            Detail::Archived(job) => job,
+        };
+        let summary_only = |warning: String| JobDetail {
+            job: job.clone(),
+            pods: Vec::new(),
+            events: Vec::new(),
+            spark_conf: Default::default(),
+            warnings: vec![warning],
+        };
+        let Some(archive) = &self.archive else {
+            return Some(summary_only("This job's pods and events were archived, but no archive is configured.".into()));
+        };
+        Some(match archive.get(&job).await {
+            Ok(Some(detail)) => JobDetail { job: job.clone(), ..detail },
+            Ok(None) => summary_only(format!("The archive at {} has no record of this job's pods and events.", archive.describe())),
+            Err(e) => summary_only(format!("This job's pods and events could not be read from the archive: {e}")),
+        })
+    }
 }
 
 /// The dashboard's whole HTTP surface.

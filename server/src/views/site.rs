@@ -2,9 +2,10 @@
 //! css, public/) embedded in the binary so that one file runs from any directory.
 
 use super::AppState;
-use crate::model::JobModel;
+use super::access::{Caller, can_view};
 use crate::model::pod::JobKey;
-use app::api::{Job, JobDetail};
+use app::api::{JobDetail, JobList};
+use app::query::JobQuery;
 use app::ssr::{JobDirectory, Jobs};
 use app::{App, shell};
 use axum::Router;
@@ -15,6 +16,8 @@ use axum::routing::any;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// The built site (`cargo leptos build` output). Release builds embed it; debug builds read it
@@ -24,22 +27,29 @@ use std::sync::Arc;
 #[allow_missing = true]
 struct Site;
 
-/// The model, as pages see it.
-struct ModelDirectory(Arc<JobModel>);
+/// The model and archive, as pages see them; every read goes through `access`.
+struct Directory(AppState);
 
-impl JobDirectory for ModelDirectory {
-    fn jobs(&self) -> Vec<Job> {
-        self.0.jobs()
+impl JobDirectory for Directory {
+    fn jobs(&self, query: &JobQuery) -> JobList {
+        let caller = Caller;
+        self.0.model.query(query, |namespace| can_view(&caller, namespace))
     }
 
-    fn job(&self, namespace: &str, name: &str) -> Option<JobDetail> {
-        self.0.job_detail(&JobKey { namespace: namespace.to_string(), name: name.to_string() })
+    fn job(&self, namespace: String, name: String) -> Pin<Box<dyn Future<Output = Option<JobDetail>> + Send>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            if !can_view(&Caller, &namespace) {
+                return None;
+            }
+            state.job_detail(&JobKey { namespace, name }).await
+        })
     }
 }
 
 /// Pages, server functions, and the static files as the fallback.
 pub fn routes(state: AppState, options: LeptosOptions) -> Router {
-    let jobs = Jobs(Arc::new(ModelDirectory(state.model)));
+    let jobs = Jobs(Arc::new(Directory(state)));
     let context = move || provide_context(jobs.clone());
     let server_fns = {
         let context = context.clone();

@@ -1,0 +1,33 @@
+//! The archive's only need from S3 or a directory: a flat map of keys to bytes.
+//!
+//! Kept this small on purpose: the job archive's layout, compaction and race rules live above
+//! it (in `jobs`) and are the same for both backends, so the local directory the demo uses
+//! exercises the same code as S3 in production.
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+
+/// What went wrong talking to the store. `Unavailable` means it could not be reached, answered
+/// 5xx or timed out: the caller degrades and retries. `Failed` is anything else (denied, no such
+/// bucket, a path that is not a directory).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{store} is unavailable ({op} {key}): {detail}")]
+    Unavailable { store: String, op: &'static str, key: String, detail: String },
+    #[error("{store} refused {op} {key}: {detail}")]
+    Failed { store: String, op: &'static str, key: String, detail: String },
+}
+
+/// A flat map of keys to bytes, relative to the store's root (a bucket prefix or a directory).
+pub trait ObjectStore: Send + Sync + 'static {
+    /// Where it is, for messages: `s3://bucket/prefix` or a directory path.
+    fn describe(&self) -> String;
+    /// Writes `key` whole, replacing what was there.
+    fn put(&self, key: &str, body: Bytes) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// The object's bytes, or None when there is no such key.
+    fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<Bytes>, StoreError>>;
+    /// Every key that starts with `prefix`, sorted, following pagination to the end.
+    fn list(&self, prefix: &str) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    /// Removes `key`; removing a missing key is fine.
+    fn delete(&self, key: &str) -> BoxFuture<'_, Result<(), StoreError>>;
+}
