@@ -36,15 +36,22 @@ async fn cluster_jobs(sim: &str) -> BTreeMap<String, String> {
     jobs
 }
 
+/// Job id -> state, as the dashboard lists the jobs Kubernetes still has.
 async fn dashboard_jobs(dashboard: &str) -> BTreeMap<String, String> {
-    let list = get_json(&format!("{dashboard}/api/v1/jobs")).await;
+    dashboard_all_jobs(dashboard).await.into_iter().filter(|(_, (_, deleted))| !deleted).map(|(id, (state, _))| (id, state)).collect()
+}
+
+/// Job id -> (state, deleted from the cluster), everything the dashboard lists.
+async fn dashboard_all_jobs(dashboard: &str) -> BTreeMap<String, (String, bool)> {
+    let list = get_json(&format!("{dashboard}/api/v1/jobs?limit=1000")).await;
     assert_eq!(list["total"].as_u64().unwrap() as usize, list["jobs"].as_array().unwrap().len());
     list["jobs"]
         .as_array()
         .unwrap()
         .iter()
         .map(|j| {
-            (format!("{}/{}", j["namespace"].as_str().unwrap(), j["name"].as_str().unwrap()), j["state"].as_str().unwrap().to_string())
+            let deleted = j["deleted_from_cluster"].as_bool().unwrap();
+            (format!("{}/{}", j["namespace"].as_str().unwrap(), j["name"].as_str().unwrap()), (j["state"].as_str().unwrap().to_string(), deleted))
         })
         .collect()
 }
@@ -93,6 +100,13 @@ async fn the_dashboard_converges_to_the_simulated_cluster_and_follows_it() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let later = converges(&sim.process.url, &dashboard.url, |_| true).await;
     assert_ne!(first, later, "the workload should have changed some job in 5 s at speed 4");
+    // Jobs Kubernetes deleted meanwhile are still listed, marked as such.
+    let everything = dashboard_all_jobs(&dashboard.url).await;
+    let deleted: Vec<&String> = first.keys().filter(|id| !later.contains_key(*id)).collect();
+    assert!(!deleted.is_empty(), "the workload deletes finished jobs");
+    for id in deleted {
+        assert_eq!(everything.get(id).map(|(_, gone)| *gone), Some(true), "{id} was deleted from the cluster but is not listed as such");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -175,7 +189,7 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     let (sim, dashboard) = cluster_and_dashboard("detail", &["--speed", "4"], &[]).await;
     // A running operator job: its driver's node, kubelet and operator events, its Spark conf.
     let detail: Value = eventually("a running job with its driver's events", Duration::from_secs(30), || async {
-        let jobs = get_json(&format!("{}/api/v1/jobs", dashboard.url)).await;
+        let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
         for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["state"] == "RUNNING") {
             let detail = get_json(&format!(
                 "{}/api/v1/jobs/{}/{}",
@@ -230,7 +244,7 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
 async fn deep_links_redirect_to_the_job_or_say_what_was_not_found() {
     let (_sim, dashboard) = cluster_and_dashboard("deep-links", &[], &[]).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let jobs = get_json(&format!("{}/api/v1/jobs", dashboard.url)).await;
+    let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
     let jobs = jobs["jobs"].as_array().unwrap();
     let with_app = jobs.iter().find(|j| j["app_id"].is_string()).expect("a job with an app id");
     let expected = format!("/jobs/{}/{}", with_app["namespace"].as_str().unwrap(), with_app["name"].as_str().unwrap());
