@@ -2,9 +2,14 @@
 // which `make test` builds first. The demo plays its workload three times faster, so state
 // changes arrive within seconds.
 import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const port = Number(process.env.E2E_PORT ?? 3107);
 const binary = process.env.SPARKBOARD_BIN ?? "../target/release/sparkboard";
+// A fresh job archive per run, so that jobs archived by an earlier run do not show up.
+const archive = mkdtempSync(join(tmpdir(), "sparkboard-e2e-archive-"));
 
 export default defineConfig({
   testDir: "./tests",
@@ -32,7 +37,7 @@ export default defineConfig({
     trace: "off",
   },
   webServer: {
-    command: `${binary} demo --listen 127.0.0.1:${port} --speed 3`,
+    command: `${binary} demo --listen 127.0.0.1:${port} --speed 3 --archive ${archive}`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,

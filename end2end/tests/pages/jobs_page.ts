@@ -10,9 +10,19 @@ export class JobsPage {
     this.liveStatus = page.getByTestId("live-status");
   }
 
-  async open() {
-    await this.page.goto("/");
+  async open(query = "") {
+    await this.page.goto(query ? `/?${query}` : "/");
     await expect(this.rows.first()).toBeVisible();
+  }
+
+  /** The URL's query parameters, as the page has them now. */
+  params(): URLSearchParams {
+    return new URL(this.page.url()).searchParams;
+  }
+
+  /** A column of the table, top to bottom, by a row attribute or a cell's test id. */
+  async column(attribute: "data-job" | "data-state" | "data-deleted"): Promise<string[]> {
+    return this.rows.evaluateAll((rows, a) => rows.map((row) => row.getAttribute(a) ?? ""), attribute);
   }
 
   /** Waits until the page is hydrated and its server push is connected. */
