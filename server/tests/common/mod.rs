@@ -19,9 +19,15 @@ pub struct Process {
 impl Process {
     /// Starts `sparkboard ARGS` and waits until it prints where it listens.
     pub fn start(args: &[&str]) -> Process {
+        Process::start_with_env(args, &[])
+    }
+
+    /// Starts `sparkboard ARGS` with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, String)]) -> Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sparkboard"))
             .args(args)
             .env("SPARKBOARD_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -88,5 +94,124 @@ where
             Err(last) if start.elapsed() > limit => panic!("{what} did not happen within {limit:?}; last: {last}"),
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
+    }
+}
+
+/// The credentials the SeaweedFS of the tests accepts (and nothing else).
+pub const S3_ACCESS_KEY: &str = "sparkboard-test";
+pub const S3_SECRET_KEY: &str = "sparkboard-test-secret";
+
+/// SeaweedFS (`weed mini`) serving S3 on loopback ports of its own, killed when dropped. Every
+/// port is given explicitly: the defaults are fixed, and two tests must not share them.
+pub struct Seaweed {
+    child: Option<Child>,
+    args: Vec<String>,
+    pub endpoint: String,
+    pub dir: PathBuf,
+}
+
+/// A free loopback port (free now; the OS will not hand it out again soon).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A free port `p` with `p + 10000` free too, below 45000 (SeaweedFS's admin worker dials
+/// admin + 10000 whatever it is told).
+fn free_port_pair() -> u16 {
+    let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
+    (0..1000u64)
+        .map(|i| 20_000 + ((seed.wrapping_mul(2654435761).wrapping_add(i * 7919)) % 25_000) as u16)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok() && std::net::TcpListener::bind(("127.0.0.1", *p + 10_000)).is_ok())
+        .expect("a free port pair")
+}
+
+impl Seaweed {
+    /// Starts SeaweedFS with a fresh data directory and waits until S3 answers.
+    pub async fn start(test: &str) -> Seaweed {
+        let dir = scratch_dir(&format!("seaweed-{test}"));
+        let config = dir.join("s3.json");
+        std::fs::write(
+            &config,
+            format!(
+                r#"{{"identities":[{{"name":"tests","credentials":[{{"accessKey":"{S3_ACCESS_KEY}","secretKey":"{S3_SECRET_KEY}"}}],"actions":["Admin","Read","Write","List","Tagging"]}}]}}"#
+            ),
+        )
+        .expect("s3 config");
+        let s3 = free_port();
+        let admin = free_port_pair();
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).expect("data dir");
+        let mut args: Vec<String> = vec!["-logtostderr=true".into(), "mini".into(), "-ip=127.0.0.1".into(), "-ip.bind=127.0.0.1".into()];
+        args.push(format!("-dir={}", data.display()));
+        for flag in ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc", "s3.port.grpc"] {
+            args.push(format!("-{flag}={}", free_port()));
+        }
+        args.extend([
+            format!("-s3.port={s3}"),
+            "-s3.port.iceberg=0".into(),
+            "-s3.port.lance=0".into(),
+            "-webdav=false".into(),
+            "-admin.ui=false".into(),
+            format!("-admin.port={admin}"),
+            format!("-admin.port.grpc={}", admin + 10_000),
+            "-master.telemetry=false".into(),
+            "-master.volumeSizeLimitMB=64".into(),
+            format!("-s3.config={}", config.display()),
+        ]);
+        let mut weed = Seaweed { child: None, args, endpoint: format!("http://127.0.0.1:{s3}"), dir };
+        weed.run().await;
+        weed
+    }
+
+    async fn run(&mut self) {
+        let binary = std::env::var("WEED").unwrap_or_else(|_| "weed".into());
+        let log = std::fs::File::create(self.dir.join("weed.log")).expect("weed log");
+        let child = Command::new(&binary)
+            .args(&self.args)
+            .current_dir(&self.dir)
+            // weed adds AWS_* from its environment as an identity: only the config's may work.
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {binary} (set WEED, or run `make test-tools`): {e}"));
+        self.child = Some(child);
+        let endpoint = self.endpoint.clone();
+        eventually("SeaweedFS's S3 to answer", Duration::from_secs(60), || async {
+            reqwest::get(&endpoint).await.map(|_| ()).map_err(|e| e.to_string())
+        })
+        .await;
+    }
+
+    /// Stops it as an outage would (the data stays).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same ports and data.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.run().await;
+    }
+
+    /// The environment a `sparkboard` process needs to use this S3.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", S3_ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY", S3_SECRET_KEY.into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("SPARKBOARD_S3_ENDPOINT", self.endpoint.clone()),
+            ("SPARKBOARD_S3_PATH_STYLE", "true".into()),
+        ]
+    }
+}
+
+impl Drop for Seaweed {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -1,0 +1,89 @@
+//! The job archive, end to end: `sparkboard serve` on `sparkboard sim`, with the archive in a
+//! local directory or in S3 (a real SeaweedFS on loopback). Finished jobs outlive Kubernetes
+//! and a restart; an unreachable archive degrades to live-only with a banner and loses nothing.
+
+mod common;
+
+use common::{Process, Seaweed, SimCluster, eventually, get_json, scratch_dir, start_sim};
+use serde_json::Value;
+use std::time::Duration;
+
+/// The jobs a dashboard lists that Kubernetes no longer has.
+async fn deleted_jobs(dashboard: &str) -> Vec<Value> {
+    let list = get_json(&format!("{dashboard}/api/v1/jobs?limit=1000")).await;
+    list["jobs"].as_array().unwrap().iter().filter(|j| j["deleted_from_cluster"] == true).cloned().collect()
+}
+
+fn id(job: &Value) -> String {
+    format!("{}/{}", job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())
+}
+
+async fn wait_ready(dashboard: &str) {
+    eventually("the dashboard becoming ready", Duration::from_secs(30), || async {
+        match reqwest::get(format!("{dashboard}/readyz")).await {
+            Ok(r) if r.status().is_success() => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
+fn serve(sim: &SimCluster, archive: &str, env: &[(&'static str, String)]) -> Process {
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    Process::start_with_env(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--archive", archive], env)
+}
+
+/// A job Kubernetes deleted is listed, archived, and after a restart of the dashboard listed
+/// again, with its pods and events read back from the archive.
+async fn jobs_outlive_kubernetes_and_a_restart(test: &str, archive: &str, env: &[(&'static str, String)]) {
+    let sim = start_sim(test, &["--speed", "6"]);
+    let first = serve(&sim, archive, env);
+    wait_ready(&first.url).await;
+    let gone = eventually("a job deleted from Kubernetes, still listed", Duration::from_secs(60), || async {
+        deleted_jobs(&first.url).await.into_iter().find(|j| j["executors"]["requested"].as_u64() > Some(0)).ok_or("none yet".to_string())
+    })
+    .await;
+    let gone_id = id(&gone);
+    let before = get_json(&format!("{}/api/v1/jobs/{gone_id}", first.url)).await;
+    assert!(!before["pods"].as_array().unwrap().is_empty(), "{before}");
+    // Give the writer its settle time, then restart.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    drop(first);
+
+    let second = serve(&sim, archive, env);
+    wait_ready(&second.url).await;
+    let listed = eventually("the archived job listed after a restart", Duration::from_secs(30), || async {
+        deleted_jobs(&second.url).await.into_iter().find(|j| id(j) == gone_id).ok_or("not yet".to_string())
+    })
+    .await;
+    assert_eq!(listed["state"], gone["state"]);
+    let after = get_json(&format!("{}/api/v1/jobs/{gone_id}", second.url)).await;
+    assert_eq!(after["warnings"], serde_json::json!([]), "{after}");
+    assert_eq!(after["pods"], before["pods"], "pods read back from the archive");
+    assert_eq!(after["spark_conf"], before["spark_conf"]);
+    assert_eq!(after["deleted_from_cluster"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_directory_archive_keeps_finished_jobs_across_restarts() {
+    let dir = scratch_dir("archive-local");
+    jobs_outlive_kubernetes_and_a_restart("archive-local", dir.join("archive").to_str().unwrap(), &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unusable_archive_shows_a_banner_and_the_live_jobs() {
+    let sim = start_sim("archive-broken", &["--speed", "6"]);
+    // A path under a regular file: every read and write fails.
+    let file = scratch_dir("archive-broken-file").join("not-a-directory");
+    std::fs::write(&file, b"").unwrap();
+    let dashboard = serve(&sim, file.join("archive").to_str().unwrap(), &[]);
+    wait_ready(&dashboard.url).await;
+    let list = eventually("a warning about the archive", Duration::from_secs(30), || async {
+        let list = get_json(&format!("{}/api/v1/jobs", dashboard.url)).await;
+        if list["warnings"].as_array().unwrap().is_empty() { Err(list.to_string()) } else { Ok(list) }
+    })
+    .await;
+    let warning = list["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("cannot be read") && warning.contains("not-a-directory"), "{warning}");
+    assert!(list["total"].as_u64().unwrap() >= 15, "live jobs are listed all the same: {list}");
+}
