@@ -122,6 +122,9 @@ pub struct Job {
     pub state: JobState,
     pub app_id: Option<String>,
     pub user: Option<String>,
+    /// The owning team, from a configurable label.
+    #[serde(default)]
+    pub team: Option<String>,
     pub submitted_at: Option<Timestamp>,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
@@ -269,6 +272,7 @@ mod tests {
             state: JobState::Running,
             app_id: None,
             user: None,
+            team: None,
             submitted_at: Some(start),
             started_at: Some(start),
             finished_at: None,

@@ -515,6 +515,7 @@ mod tests {
             state,
             app_id: Some(format!("spark-{name}")),
             user: Some("ana".into()),
+            team: None,
             submitted_at: Some(submitted.parse().unwrap()),
             started_at: None,
             finished_at: finished.map(|f| f.parse().unwrap()),

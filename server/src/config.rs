@@ -146,12 +146,49 @@ impl ArchiveArgs {
     }
 }
 
+/// Which labels (or annotations) say who ran a job and which Airflow task launched it. Each
+/// flag takes keys in order of preference (repeat it, or comma-separate).
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    #[arg(long = "user-label", env = "SPARKBOARD_USER_LABEL", value_delimiter = ',', default_value = "user,owner,spark-user")]
+    pub user: Vec<String>,
+    #[arg(long = "team-label", env = "SPARKBOARD_TEAM_LABEL", value_delimiter = ',', default_value = "team")]
+    pub team: Vec<String>,
+    #[arg(long = "airflow-dag-label", env = "SPARKBOARD_AIRFLOW_DAG_LABEL", value_delimiter = ',', default_value = "dag_id")]
+    pub dag_id: Vec<String>,
+    #[arg(long = "airflow-task-label", env = "SPARKBOARD_AIRFLOW_TASK_LABEL", value_delimiter = ',', default_value = "task_id")]
+    pub task_id: Vec<String>,
+    #[arg(long = "airflow-run-label", env = "SPARKBOARD_AIRFLOW_RUN_LABEL", value_delimiter = ',', default_value = "run_id")]
+    pub run_id: Vec<String>,
+    #[arg(long = "airflow-try-label", env = "SPARKBOARD_AIRFLOW_TRY_LABEL", value_delimiter = ',', default_value = "try_number")]
+    pub try_number: Vec<String>,
+}
+
+impl LabelArgs {
+    pub fn keys(&self) -> Result<crate::model::labels::LabelKeys, ConfigError> {
+        let clean = |flag: &'static str, keys: &[String]| {
+            let keys: Vec<String> = keys.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect();
+            if keys.is_empty() { Err(ConfigError::LabelKeys(flag)) } else { Ok(keys) }
+        };
+        Ok(crate::model::labels::LabelKeys {
+            user: clean("--user-label", &self.user)?,
+            team: clean("--team-label", &self.team)?,
+            dag_id: clean("--airflow-dag-label", &self.dag_id)?,
+            task_id: clean("--airflow-task-label", &self.task_id)?,
+            run_id: clean("--airflow-run-label", &self.run_id)?,
+            try_number: clean("--airflow-try-label", &self.try_number)?,
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
     #[command(flatten)]
     pub archive: ArchiveArgs,
+    #[command(flatten)]
+    pub labels: LabelArgs,
     #[command(flatten)]
     pub workload: WorkloadArgs,
 }
@@ -162,6 +199,8 @@ pub struct ServeArgs {
     pub listen: ListenArgs,
     #[command(flatten)]
     pub archive: ArchiveArgs,
+    #[command(flatten)]
+    pub labels: LabelArgs,
     /// Kubeconfig to use (its current context); without it: KUBECONFIG, ~/.kube/config, or
     /// the in-cluster service account.
     #[arg(long, env = "SPARKBOARD_KUBECONFIG")]
@@ -207,6 +246,8 @@ pub enum ConfigError {
     Archive(String),
     #[error("--archive-compact-every must be a finite number of seconds above 0, not {0}")]
     CompactEvery(f64),
+    #[error("{0} needs at least one key")]
+    LabelKeys(&'static str),
 }
 
 impl WorkloadArgs {

@@ -5,7 +5,7 @@ use crate::archive::local::LocalDir;
 use crate::archive::store::ObjectStore;
 use crate::archive::writer::{self, WriterOptions};
 use crate::config::{ArchiveArgs, ArchiveLocation, Command, DemoArgs, ServeArgs, SimArgs};
-use crate::model::JobModel;
+use crate::model::{JobModel, ModelOptions};
 use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_watch;
@@ -47,7 +47,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let archive = args.archive.location(ArchiveLocation::Directory(std::env::temp_dir().join("sparkboard-demo-archive")))?;
     let sim = Sim::start(&sim_options(&args.workload).await?);
     let client = connect(ClusterConnection::InProcess(sim.router())).await?;
-    dashboard(client, &[], &args.archive, archive, args.listen.listen).await
+    let model = ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? };
+    dashboard(client, &[], model, &args.archive, archive, args.listen.listen).await
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -55,7 +56,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let archive = args.archive.location(ArchiveLocation::Memory)?;
     let connection = args.kubeconfig.map_or(ClusterConnection::Infer, ClusterConnection::Kubeconfig);
     let client = connect(connection).await?;
-    dashboard(client, &namespaces, &args.archive, archive, args.listen.listen).await
+    let model = ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? };
+    dashboard(client, &namespaces, model, &args.archive, archive, args.listen.listen).await
 }
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
@@ -97,11 +99,12 @@ async fn open_archive(location: ArchiveLocation) -> anyhow::Result<Option<Arc<Jo
 async fn dashboard(
     client: kube::Client,
     namespaces: &[String],
+    model: ModelOptions,
     archive_args: &ArchiveArgs,
     archive: ArchiveLocation,
     listen: SocketAddr,
 ) -> anyhow::Result<()> {
-    let model = Arc::new(JobModel::new(archive_args.keep_finished));
+    let model = Arc::new(JobModel::new(model));
     let archive = open_archive(archive).await?;
     let mut tasks = spark_watch::spawn(client, namespaces, model.clone());
     if let Some(archive) = &archive {

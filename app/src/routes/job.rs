@@ -95,6 +95,7 @@ fn JobView(detail: JobDetail) -> impl IntoView {
             <dl class="mb-6 grid grid-cols-2 gap-3 rounded border border-gray-200 bg-white p-3 md:grid-cols-4">
                 {fact("Spark app id", job.app_id.clone().unwrap_or_else(|| "—".into()))}
                 {fact("User", job.user.clone().unwrap_or_else(|| "—".into()))}
+                {fact("Team", job.team.clone().unwrap_or_else(|| "—".into()))}
                 {fact("Submitted (UTC)", format::timestamp(job.submitted_at))}
                 {fact("Started (UTC)", format::timestamp(job.started_at))}
                 {fact("Finished (UTC)", format::timestamp(job.finished_at))}

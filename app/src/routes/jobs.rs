@@ -296,7 +296,10 @@ fn JobRow(job: Job, now: Signal<jiff::Timestamp>) -> impl IntoView {
                     {job.state.as_str()}
                 </span>
             </td>
-            <td class="px-3 py-1.5 text-gray-600">{job.user.clone().unwrap_or_default()}</td>
+            <td class="px-3 py-1.5 text-gray-600">
+                {job.user.clone().unwrap_or_default()}
+                {job.team.clone().map(|team| view! { <span class="ml-1 text-xs text-gray-400">{team}</span> })}
+            </td>
             <td class="whitespace-nowrap px-3 py-1.5 font-mono text-xs text-gray-600">{format::timestamp(job.submitted_at)}</td>
             <td class="whitespace-nowrap px-3 py-1.5 text-right font-mono text-xs" data-testid="duration">{duration}</td>
             <td class="px-3 py-1.5 text-right font-mono text-xs" title=executors_title>

@@ -267,6 +267,7 @@ mod tests {
                 state,
                 app_id: Some(format!("spark-{name}")),
                 user: None,
+                team: None,
                 submitted_at: Some(submitted.parse().unwrap()),
                 started_at: None,
                 finished_at: None,

@@ -3,7 +3,8 @@
 //! Parsed leniently from the raw object: a field of the wrong type, or a state this version does
 //! not know, costs that field (shown as unknown), never the object or the whole list.
 
-use super::pod::{JobKey, KEPT_LABELS, LabelsOfInterest};
+use super::labels::{LabelKeys, LabelsOfInterest};
+use super::pod::JobKey;
 use app::api::JobState;
 use jiff::Timestamp;
 use kube::api::DynamicObject;
@@ -78,7 +79,7 @@ fn time(v: &Value) -> Option<Timestamp> {
 
 impl AppSummary {
     /// Projects a SparkApplication; `None` without a namespace or a name.
-    pub fn from_object(object: &DynamicObject) -> Option<AppSummary> {
+    pub fn from_object(object: &DynamicObject, keys: &LabelKeys) -> Option<AppSummary> {
         let meta = &object.metadata;
         let key = JobKey { namespace: meta.namespace.clone()?, name: meta.name.clone()? };
         let status = &object.data["status"];
@@ -110,7 +111,7 @@ impl AppSummary {
                 .filter_map(|(pod, state)| Some((pod.clone(), state.as_str()?.to_string())))
                 .collect(),
             spark_conf: spark_conf(spec),
-            labels: LabelsOfInterest(KEPT_LABELS.iter().filter_map(|k| labels?.get(*k).map(|v| (k.to_string(), v.clone()))).collect()),
+            labels: keys.keep(labels, meta.annotations.as_ref()),
         })
     }
 }
@@ -132,7 +133,7 @@ mod tests {
             "status": {"applicationState": {"state": "FAILED", "errorMessage": "driver container failed with ExitCode: 1, Reason: Error"},
                        "sparkApplicationId": "spark-1", "terminationTime": "2026-11-21T05:10:00Z", "lastSubmissionAttemptTime": null}
         });
-        let s = AppSummary::from_object(&object(app)).unwrap();
+        let s = AppSummary::from_object(&object(app), &LabelKeys::default()).unwrap();
         assert_eq!(s.state, JobState::Failed);
         assert_eq!(s.requested_executors, Some(4));
         assert_eq!(s.labels.get("user"), Some("alice"));
@@ -147,7 +148,7 @@ mod tests {
             "dynamicAllocation": {"enabled": true, "maxExecutors": 8},
             "sparkConf": {"spark.executor.memory": "6g", "spark.sql.shuffle.partitions": "400", "weird": {"nested": 1}}
         }}));
-        let conf: std::collections::BTreeMap<_, _> = AppSummary::from_object(&app).unwrap().spark_conf.into_iter().collect();
+        let conf: std::collections::BTreeMap<_, _> = AppSummary::from_object(&app, &LabelKeys::default()).unwrap().spark_conf.into_iter().collect();
         assert_eq!(conf["spark.driver.cores"], "1");
         assert_eq!(conf["spark.executor.memory"], "6g");
         assert_eq!(conf["spark.dynamicAllocation.maxExecutors"], "8");
@@ -162,13 +163,13 @@ mod tests {
             "spec": {"executor": {"instances": "many"}},
             "status": {"applicationState": {"state": "EXPLODING"}, "sparkApplicationId": 42}
         });
-        let s = AppSummary::from_object(&object(app)).unwrap();
+        let s = AppSummary::from_object(&object(app), &LabelKeys::default()).unwrap();
         assert_eq!(s.state, JobState::Unknown);
         assert_eq!((s.requested_executors, s.app_id), (None, None));
         let typed_wrong = object(json!({"metadata": {"name": "n", "namespace": "ns"}, "status": {"applicationState": {"state": 42}}}));
-        assert_eq!(AppSummary::from_object(&typed_wrong).unwrap().state, JobState::Unknown);
-        let no_status = AppSummary::from_object(&object(json!({"metadata": {"name": "new", "namespace": "ns"}}))).unwrap();
+        assert_eq!(AppSummary::from_object(&typed_wrong, &LabelKeys::default()).unwrap().state, JobState::Unknown);
+        let no_status = AppSummary::from_object(&object(json!({"metadata": {"name": "new", "namespace": "ns"}})), &LabelKeys::default()).unwrap();
         assert_eq!(no_status.state, JobState::New);
-        assert!(AppSummary::from_object(&object(json!({"metadata": {"name": "x"}}))).is_none());
+        assert!(AppSummary::from_object(&object(json!({"metadata": {"name": "x"}})), &LabelKeys::default()).is_none());
     }
 }

@@ -2,12 +2,25 @@
 //! A pure function of its inputs, so every rule here is unit-tested without a cluster.
 
 use super::app::AppSummary;
-use super::pod::{JobKey, LabelsOfInterest, Phase, PodSummary, Role};
+use super::labels::{LabelKeys, LabelsOfInterest};
+use super::pod::{JobKey, Phase, PodSummary, Role};
 use app::api::{AirflowTask, ExecutorCounts, Failure, Job, JobState};
 use jiff::Timestamp;
 
-/// The job for `key`; `now` closes the duration of a job still running.
-pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], now: Timestamp) -> Job {
+/// What else a job's derivation reads besides its app and pods.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// Which labels name the user, team and Airflow task.
+    pub keys: &'a LabelKeys,
+    /// The scheduler's latest FailedScheduling message about the driver, if any.
+    pub unschedulable: Option<&'a str>,
+    /// Closes the duration of a job still running.
+    pub now: Timestamp,
+}
+
+/// The job for `key`.
+pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], cx: Context<'_>) -> Job {
+    let now = cx.now;
     let driver = pods.iter().filter(|p| p.role == Role::Driver).max_by_key(|p| p.created).copied();
     let state = match app {
         Some(app) => app.state,
@@ -28,14 +41,15 @@ pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], now:
         name: key.name.clone(),
         state,
         app_id: app.and_then(|a| a.app_id.clone()).or_else(|| pods.iter().find_map(|p| p.app_id.clone())),
-        user: labels.and_then(|l| l.get("user")).map(str::to_string),
+        user: labels.and_then(|l| l.first(&cx.keys.user)).map(str::to_string),
+        team: labels.and_then(|l| l.first(&cx.keys.team)).map(str::to_string),
         submitted_at,
         started_at,
         finished_at,
         duration_s,
         executors: executor_counts(app, pods),
-        failure: failure(state, app, driver),
-        airflow: labels.and_then(airflow_task),
+        failure: failure(state, app, driver, cx.unschedulable),
+        airflow: labels.and_then(|l| airflow_task(l, cx.keys)),
         deleted_from_cluster: false,
     }
 }
@@ -81,12 +95,25 @@ fn executor_counts(app: Option<&AppSummary>, pods: &[&PodSummary]) -> ExecutorCo
     counts
 }
 
-/// The failure in plain words, for a job that failed.
-fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary>) -> Option<Failure> {
-    if !matches!(state, JobState::Failed | JobState::SubmissionFailed | JobState::Failing) {
+/// The failure in plain words, for a job that failed, or one whose driver cannot be scheduled.
+fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary>, unschedulable: Option<&str>) -> Option<Failure> {
+    let pending = driver.is_none_or(|d| d.phase == Phase::Pending);
+    if !state.is_terminal() && state != JobState::Failing {
+        // Not failed, but stuck: say so while it waits, it is what its owner needs to know.
+        return match unschedulable {
+            Some(why) if pending => Some(Failure {
+                reason: "Unschedulable".into(),
+                message: format!("The driver pod cannot be scheduled: {why}"),
+            }),
+            _ => None,
+        };
+    }
+    if state == JobState::Completed {
         return None;
     }
-    let error = app.and_then(|a| a.error_message.clone());
+    let error = app.and_then(|a| a.error_message.clone()).or_else(|| {
+        unschedulable.filter(|_| pending).map(|why| format!("The driver pod could not be scheduled: {why}"))
+    });
     let (reason, message) = match (state, driver) {
         (JobState::SubmissionFailed, _) => ("SubmissionFailed", error.unwrap_or_else(|| "spark-submit failed".into())),
         (_, Some(d)) if d.reason.as_deref() == Some("NodeShutdown") => (
@@ -110,13 +137,13 @@ fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary
     Some(Failure { reason: reason.into(), message })
 }
 
-/// The Airflow task, from the labels Airflow's Kubernetes operators set.
-fn airflow_task(labels: &LabelsOfInterest) -> Option<AirflowTask> {
+/// The Airflow task, from the labels (or annotations) Airflow's Kubernetes operators set.
+fn airflow_task(labels: &LabelsOfInterest, keys: &LabelKeys) -> Option<AirflowTask> {
     Some(AirflowTask {
-        dag_id: labels.get("dag_id")?.to_string(),
-        task_id: labels.get("task_id")?.to_string(),
-        run_id: labels.get("run_id")?.to_string(),
-        try_number: labels.get("try_number").and_then(|t| t.parse().ok()),
+        dag_id: labels.first(&keys.dag_id)?.to_string(),
+        task_id: labels.first(&keys.task_id)?.to_string(),
+        run_id: labels.first(&keys.run_id)?.to_string(),
+        try_number: labels.first(&keys.try_number).and_then(|t| t.parse().ok()),
     })
 }
 
@@ -130,6 +157,27 @@ mod tests {
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    static KEYS: std::sync::LazyLock<LabelKeys> = std::sync::LazyLock::new(LabelKeys::default);
+
+    fn at(now: &str) -> Context<'static> {
+        Context { keys: &KEYS, unschedulable: None, now: t(now) }
+    }
+
+    #[test]
+    fn a_driver_the_scheduler_cannot_place_is_named_while_it_waits() {
+        let driver = pod(Role::Driver, Phase::Pending, None, None);
+        let why = "0/12 nodes are available: 12 Insufficient memory.";
+        let cx = Context { unschedulable: Some(why), ..at("2026-11-21T06:00:00Z") };
+        let job = derive(&key(), None, &[&driver], cx);
+        assert_eq!(job.state, JobState::Submitted);
+        let failure = job.failure.unwrap();
+        assert_eq!(failure.reason, "Unschedulable");
+        assert!(failure.message.contains("Insufficient memory"));
+        // Once it runs, the old complaint is history.
+        let running = pod(Role::Driver, Phase::Running, None, None);
+        assert!(derive(&key(), None, &[&running], cx).failure.is_none());
     }
 
     fn pod(role: Role, phase: Phase, exit: Option<i32>, reason: Option<&str>) -> PodSummary {
@@ -157,7 +205,7 @@ mod tests {
     fn a_spark_submit_job_takes_its_state_from_the_driver() {
         let driver = pod(Role::Driver, Phase::Running, None, None);
         let exec = pod(Role::Executor, Phase::Running, None, None);
-        let job = derive(&key(), None, &[&driver, &exec], t("2026-11-21T05:01:10Z"));
+        let job = derive(&key(), None, &[&driver, &exec], at("2026-11-21T05:01:10Z"));
         assert_eq!(job.state, JobState::Running);
         assert_eq!(job.duration_s, Some(60.0));
         assert_eq!(job.user.as_deref(), Some("bob"));
@@ -168,7 +216,7 @@ mod tests {
     #[test]
     fn an_oom_killed_driver_is_named_as_such() {
         let driver = pod(Role::Driver, Phase::Failed, Some(137), Some("OOMKilled"));
-        let job = derive(&key(), None, &[&driver], t("2026-11-21T06:00:00Z"));
+        let job = derive(&key(), None, &[&driver], at("2026-11-21T06:00:00Z"));
         assert_eq!(job.state, JobState::Failed);
         assert_eq!(job.failure.unwrap().reason, "DriverOOMKilled");
         assert_eq!(job.duration_s, Some(120.0));
@@ -178,7 +226,7 @@ mod tests {
     fn a_driver_on_a_lost_node_is_named_as_such() {
         let mut driver = pod(Role::Driver, Phase::Failed, Some(143), Some("NodeShutdown"));
         driver.node = Some("ip-10-0-0-12".into());
-        let failure = derive(&key(), None, &[&driver], t("2026-11-21T06:00:00Z")).failure.unwrap();
+        let failure = derive(&key(), None, &[&driver], at("2026-11-21T06:00:00Z")).failure.unwrap();
         assert_eq!(failure.reason, "NodeLost");
         assert!(failure.message.contains("ip-10-0-0-12") && failure.message.contains("spot"), "{}", failure.message);
     }
@@ -188,7 +236,7 @@ mod tests {
         let driver = pod(Role::Driver, Phase::Succeeded, Some(0), Some("Completed"));
         let oom = pod(Role::Executor, Phase::Failed, Some(137), Some("OOMKilled"));
         let ok = pod(Role::Executor, Phase::Succeeded, Some(0), Some("Completed"));
-        let job = derive(&key(), None, &[&driver, &oom, &ok], t("2026-11-21T06:00:00Z"));
+        let job = derive(&key(), None, &[&driver, &oom, &ok], at("2026-11-21T06:00:00Z"));
         assert_eq!(job.state, JobState::Completed);
         assert_eq!(job.executors.oom_killed, 1);
         assert_eq!(job.executors.failed, 1);
@@ -208,12 +256,13 @@ mod tests {
                            "executorState": {"Executor-Running": "RUNNING", "gone-1": "COMPLETED", "gone-2": "FAILED"}}
             }))
             .unwrap(),
+            &LabelKeys::default(),
         )
         .unwrap();
-        let job = derive(&key(), Some(&app), &[&driver, &released], t("2026-11-21T06:00:00Z"));
+        let job = derive(&key(), Some(&app), &[&driver, &released], at("2026-11-21T06:00:00Z"));
         assert_eq!(job.executors, ExecutorCounts { requested: 3, running: 0, completed: 2, failed: 1, oom_killed: 0 });
         app.requested_executors = None;
-        let without_spec = derive(&key(), Some(&app), &[&driver, &released], t("2026-11-21T06:00:00Z"));
+        let without_spec = derive(&key(), Some(&app), &[&driver, &released], at("2026-11-21T06:00:00Z"));
         assert_eq!(without_spec.executors.requested, 3);
     }
 
@@ -225,7 +274,7 @@ mod tests {
             ("run_id".into(), "r".into()),
             ("try_number".into(), "2".into()),
         ]);
-        assert_eq!(airflow_task(&full).unwrap().try_number, Some(2));
-        assert!(airflow_task(&LabelsOfInterest(vec![("dag_id".into(), "d".into())])).is_none());
+        assert_eq!(airflow_task(&full, &LabelKeys::default()).unwrap().try_number, Some(2));
+        assert!(airflow_task(&LabelsOfInterest(vec![("dag_id".into(), "d".into())]), &LabelKeys::default()).is_none());
     }
 }

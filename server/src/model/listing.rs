@@ -76,6 +76,7 @@ mod tests {
                 state: if i % 3 == 0 { JobState::Failed } else { JobState::Completed },
                 app_id: None,
                 user: (i % 5 != 0).then(|| format!("user{}", i % 4)),
+                team: None,
                 submitted_at: Some(Timestamp::from_second(1_700_000_000 + (i as i64 % 50) * 60).unwrap()),
                 started_at: None,
                 finished_at: None,

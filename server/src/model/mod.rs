@@ -8,12 +8,14 @@
 pub mod app;
 pub mod event;
 pub mod job;
+pub mod labels;
 pub mod listing;
 pub mod node;
 pub mod pod;
 
 use self::app::AppSummary;
 use self::event::{EventSummary, ObjectRef};
+use self::labels::LabelKeys;
 use self::node::NodeInfo;
 use self::pod::{JobKey, PodSummary, Role};
 use ::app::api::{Event, Failure, Job, JobDetail, JobList, JobState, Pod, PodRole};
@@ -42,6 +44,22 @@ pub struct JobModel {
     /// Problems a reader should know about, by who reports them (shown as banners).
     warnings: Mutex<BTreeMap<&'static str, String>>,
     keep_gone: usize,
+    label_keys: LabelKeys,
+}
+
+/// How the model is configured.
+#[derive(Clone, Debug)]
+pub struct ModelOptions {
+    /// How many jobs Kubernetes deleted are kept in memory.
+    pub keep_gone: usize,
+    /// Which labels name a job's user, team and Airflow task.
+    pub label_keys: LabelKeys,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions { keep_gone: DEFAULT_KEEP_GONE, label_keys: LabelKeys::default() }
+    }
 }
 
 /// One job was touched: its summary changed (`summary`), or only its pods or events did.
@@ -152,20 +170,20 @@ const EVENTS_PER_JOB: usize = 200;
 
 impl Default for JobModel {
     fn default() -> Self {
-        JobModel::new(DEFAULT_KEEP_GONE)
+        JobModel::new(ModelOptions::default())
     }
 }
 
 impl JobModel {
-    /// A model that keeps at most `keep_gone` jobs that Kubernetes deleted.
-    pub fn new(keep_gone: usize) -> Self {
+    pub fn new(options: ModelOptions) -> Self {
         JobModel {
             inner: RwLock::default(),
             feed: broadcast::channel(FEED_CAPACITY).0,
             unsynced: Mutex::default(),
             archive: Mutex::default(),
             warnings: Mutex::default(),
-            keep_gone: keep_gone.max(1),
+            keep_gone: options.keep_gone.max(1),
+            label_keys: options.label_keys,
         }
     }
 
@@ -175,6 +193,10 @@ impl JobModel {
 
     fn write(&self) -> RwLockWriteGuard<'_, Inner> {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn label_keys(&self) -> &LabelKeys {
+        &self.label_keys
     }
 
     /// Every job, newest submission first.
@@ -334,10 +356,22 @@ impl JobModel {
         };
         inner.events_by_object.entry(event.about.clone()).or_default().insert(event.id.clone());
         inner.events.insert(event.id.clone(), event);
-        drop(inner);
+        // An event can change the summary (FailedScheduling), and always the job's page.
         if let Some(key) = job {
-            let _ = self.feed.send(Touched { key, summary: false });
+            self.recompute(&mut inner, key);
         }
+    }
+
+    /// The scheduler's latest FailedScheduling message about the job's driver.
+    fn unschedulable<'a>(inner: &'a Inner, pods: &[&PodSummary]) -> Option<&'a str> {
+        pods.iter()
+            .filter(|p| p.role == Role::Driver && !p.deleted)
+            .filter_map(|p| inner.events_by_object.get(&ObjectRef { kind: "Pod".into(), namespace: p.namespace.clone(), name: p.name.clone() }))
+            .flatten()
+            .filter_map(|id| inner.events.get(id))
+            .filter(|e| e.reason == "FailedScheduling")
+            .max_by_key(|e| e.time)
+            .map(|e| e.message.as_str())
     }
 
     pub fn delete_event(&self, namespace: &str, name: &str) {
@@ -499,7 +533,8 @@ impl JobModel {
             let _ = self.feed.send(Touched { key, summary });
             return;
         }
-        let job = job::derive(&key, app, &pods, now);
+        let cx = job::Context { keys: &self.label_keys, unschedulable: Self::unschedulable(inner, &pods), now };
+        let job = job::derive(&key, app, &pods, cx);
         let changed = !inner.jobs.get(&key).is_some_and(|old| same_but_the_clock(old, &job));
         if changed {
             if job.state.is_terminal() {
@@ -602,6 +637,7 @@ mod tests {
                 "status": {"applicationState": {"state": state}}
             }))
             .unwrap(),
+            &LabelKeys::default(),
         )
         .unwrap()
     }
@@ -624,6 +660,7 @@ mod tests {
                 "status": {"phase": phase}
             }))
             .unwrap(),
+            &LabelKeys::default(),
         )
         .unwrap()
     }
@@ -701,11 +738,11 @@ mod tests {
 
     #[test]
     fn gone_jobs_are_bounded_and_the_oldest_leave_first() {
-        let model = JobModel::new(10);
+        let model = JobModel::new(ModelOptions { keep_gone: 10, ..ModelOptions::default() });
         let jobs = (0..20).map(|i| {
             let mut a = app(&format!("j{i:02}"), "COMPLETED");
             a.created = Some(Timestamp::from_second(1_700_000_000 + i).unwrap());
-            job::derive(&a.key, Some(&a), &[], Timestamp::now())
+            job::derive(&a.key, Some(&a), &[], job::Context { keys: &LabelKeys::default(), unschedulable: None, now: Timestamp::now() })
         });
         model.load_archived(jobs);
         let names: Vec<String> = model.jobs().into_iter().map(|j| j.name).collect();

@@ -1,6 +1,7 @@
 //! The compact projection of a Spark pod: what the job model needs, nothing else (no spec, no
 //! managedFields), so that memory per pod stays small at 100,000 pods.
 
+use super::labels::{LabelKeys, LabelsOfInterest};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::DynamicObject;
@@ -73,19 +74,6 @@ pub struct PodSummary {
     pub deleted: bool,
 }
 
-/// The few pod labels the job model reads (user, Airflow), kept instead of the whole map.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LabelsOfInterest(pub Vec<(String, String)>);
-
-impl LabelsOfInterest {
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-}
-
-/// Label keys copied into [`LabelsOfInterest`].
-pub const KEPT_LABELS: &[&str] = &["user", "dag_id", "task_id", "run_id", "try_number"];
-
 /// The job a pod belongs to: the SparkApplication named by the operator's label; otherwise, for
 /// plain spark-submit, the driver pod's name (without `-driver`), which executors reach through
 /// their owner reference.
@@ -116,7 +104,7 @@ fn time(v: &Value) -> Option<Timestamp> {
 impl PodSummary {
     /// Projects a pod; `None` for pods that are not Spark drivers or executors. Read leniently
     /// from the raw object: a malformed status costs its fields, never the pod or the list.
-    pub fn from_object(pod: &DynamicObject) -> Option<PodSummary> {
+    pub fn from_object(pod: &DynamicObject, keys: &LabelKeys) -> Option<PodSummary> {
         let meta = &pod.metadata;
         let labels = meta.labels.as_ref()?;
         let role = match labels.get(labels::ROLE).map(String::as_str) {
@@ -146,7 +134,7 @@ impl PodSummary {
                 .map(str::to_string),
             node: pod.data["spec"]["nodeName"].as_str().map(str::to_string),
             restarts: status["containerStatuses"][0]["restartCount"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-            labels: LabelsOfInterest(KEPT_LABELS.iter().filter_map(|k| labels.get(*k).map(|v| (k.to_string(), v.clone()))).collect()),
+            labels: keys.keep(Some(labels), meta.annotations.as_ref()),
             from_operator: labels.contains_key(labels::OPERATOR_APP),
             deleted: false,
         })
@@ -183,7 +171,7 @@ mod tests {
         let p = pod(json!({"metadata": {"name": "etl-1-abc-exec-2", "namespace": "ns",
             "labels": {"spark-role": "executor", "sparkoperator.k8s.io/app-name": "etl-1", "spark-app-selector": "spark-1"}},
             "status": {"phase": "Failed", "containerStatuses": [{"state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}}));
-        let s = PodSummary::from_object(&p).unwrap();
+        let s = PodSummary::from_object(&p, &LabelKeys::default()).unwrap();
         assert_eq!(s.job, JobKey { namespace: "ns".into(), name: "etl-1".into() });
         assert_eq!(s.role, Role::Executor);
         assert!(s.oom_killed());
@@ -194,14 +182,14 @@ mod tests {
         let p = pod(json!({"metadata": {"name": "pi-1a2b-exec-1", "namespace": "ns",
             "labels": {"spark-role": "executor", "spark-app-selector": "spark-9"},
             "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "pi-1a2b-driver", "uid": "u"}]}}));
-        assert_eq!(PodSummary::from_object(&p).unwrap().job.name, "pi-1a2b");
+        assert_eq!(PodSummary::from_object(&p, &LabelKeys::default()).unwrap().job.name, "pi-1a2b");
     }
 
     #[test]
     fn a_malformed_status_costs_only_its_fields() {
         let p = pod(json!({"metadata": {"name": "d-driver", "namespace": "ns", "labels": {"spark-role": "driver"}},
             "status": {"phase": 7, "containerStatuses": "nope"}}));
-        let s = PodSummary::from_object(&p).unwrap();
+        let s = PodSummary::from_object(&p, &LabelKeys::default()).unwrap();
         assert_eq!((s.phase, s.exit_code, s.started_at), (Phase::Unknown, None, None));
         assert_eq!(s.job.name, "d");
     }
@@ -209,8 +197,8 @@ mod tests {
     #[test]
     fn pods_without_a_spark_role_are_ignored() {
         let p = pod(json!({"metadata": {"name": "x", "namespace": "ns", "labels": {"spark-role": "connect-server"}}}));
-        assert!(PodSummary::from_object(&p).is_none());
+        assert!(PodSummary::from_object(&p, &LabelKeys::default()).is_none());
         let p = pod(json!({"metadata": {"name": "x", "namespace": "ns"}}));
-        assert!(PodSummary::from_object(&p).is_none());
+        assert!(PodSummary::from_object(&p, &LabelKeys::default()).is_none());
     }
 }

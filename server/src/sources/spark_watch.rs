@@ -8,6 +8,7 @@
 use crate::model::JobModel;
 use crate::model::app::AppSummary;
 use crate::model::event::EventSummary;
+use crate::model::labels::LabelKeys;
 use crate::model::node::NodeInfo;
 use crate::model::pod::{JobKey, PodSummary, labels};
 use futures::StreamExt;
@@ -22,7 +23,8 @@ trait Projection: Send + Sync + 'static {
     const NAME: &'static str;
     fn resource() -> ApiResource;
     fn label_selector() -> Option<&'static str>;
-    fn project(object: &DynamicObject) -> Option<Self::Summary>;
+    /// `keys`: which labels name the user, team and Airflow task.
+    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<Self::Summary>;
     fn apply(model: &JobModel, summary: Self::Summary);
     fn delete(model: &JobModel, object: &DynamicObject);
     fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<Self::Summary>);
@@ -57,8 +59,8 @@ impl Projection for SparkApps {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject) -> Option<AppSummary> {
-        AppSummary::from_object(object)
+    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<AppSummary> {
+        AppSummary::from_object(object, keys)
     }
     fn apply(model: &JobModel, summary: AppSummary) {
         model.apply_app(summary);
@@ -86,8 +88,8 @@ impl Projection for SparkPods {
     fn label_selector() -> Option<&'static str> {
         Some(labels::ROLE)
     }
-    fn project(object: &DynamicObject) -> Option<PodSummary> {
-        PodSummary::from_object(object)
+    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<PodSummary> {
+        PodSummary::from_object(object, keys)
     }
     fn apply(model: &JobModel, summary: PodSummary) {
         model.apply_pod(summary);
@@ -115,7 +117,8 @@ impl Projection for Nodes {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject) -> Option<NodeInfo> {
+    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<NodeInfo> {
+        let _ = keys;
         NodeInfo::from_object(object)
     }
     fn apply(model: &JobModel, summary: NodeInfo) {
@@ -144,7 +147,8 @@ impl Projection for Events {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject) -> Option<EventSummary> {
+    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<EventSummary> {
+        let _ = keys;
         EventSummary::from_object(object)
     }
     fn apply(model: &JobModel, summary: EventSummary) {
@@ -198,13 +202,13 @@ async fn follow<P: Projection>(client: Client, namespace: Option<String>, model:
     while let Some(event) = events.next().await {
         match event {
             Ok(watcher::Event::Init) => relist.clear(),
-            Ok(watcher::Event::InitApply(object)) => relist.extend(P::project(&object)),
+            Ok(watcher::Event::InitApply(object)) => relist.extend(P::project(&object, model.label_keys())),
             Ok(watcher::Event::InitDone) => {
                 P::replace(&model, namespace.as_deref(), std::mem::take(&mut relist));
                 model.source_synced(&source);
                 tracing::debug!(%source, "listed");
             }
-            Ok(watcher::Event::Apply(object)) => match P::project(&object) {
+            Ok(watcher::Event::Apply(object)) => match P::project(&object, model.label_keys()) {
                 Some(summary) => P::apply(&model, summary),
                 // A pod that lost its spark-role label, say: it is no longer ours.
                 None => P::delete(&model, &object),
