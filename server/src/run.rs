@@ -2,6 +2,7 @@
 
 use crate::archive::jobs::JobArchive;
 use crate::archive::local::LocalDir;
+use crate::archive::s3::{S3Options, S3Store};
 use crate::archive::store::ObjectStore;
 use crate::archive::writer::{self, WriterOptions};
 use crate::config::{ArchiveArgs, ArchiveLocation, Command, DemoArgs, ServeArgs, SimArgs};
@@ -91,7 +92,9 @@ async fn open_archive(location: ArchiveLocation) -> anyhow::Result<Option<Arc<Jo
     let store: Arc<dyn ObjectStore> = match location {
         ArchiveLocation::Memory => return Ok(None),
         ArchiveLocation::Directory(dir) => Arc::new(LocalDir::new(dir)),
-        ArchiveLocation::S3 { .. } => anyhow::bail!("S3 archives are not built into this binary yet"),
+        ArchiveLocation::S3 { bucket, prefix, endpoint, region, path_style } => {
+            Arc::new(S3Store::connect(S3Options { bucket, prefix, endpoint, region, path_style, credentials: None }).await)
+        }
     };
     Ok(Some(Arc::new(JobArchive::new(store))))
 }

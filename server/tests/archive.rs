@@ -87,3 +87,86 @@ async fn an_unusable_archive_shows_a_banner_and_the_live_jobs() {
     assert!(warning.contains("cannot be read") && warning.contains("not-a-directory"), "{warning}");
     assert!(list["total"].as_u64().unwrap() >= 15, "live jobs are listed all the same: {list}");
 }
+
+/// A bucket on `weed`, created with the test's own keys.
+async fn bucket(weed: &Seaweed, name: &str) -> sparkboard::archive::s3::S3Store {
+    let store = sparkboard::archive::s3::S3Store::connect(sparkboard::archive::s3::S3Options {
+        bucket: name.into(),
+        prefix: String::new(),
+        endpoint: Some(weed.endpoint.clone()),
+        region: Some("us-east-1".into()),
+        path_style: true,
+        credentials: Some((common::S3_ACCESS_KEY.into(), common::S3_SECRET_KEY.into())),
+    })
+    .await;
+    store.create_bucket().await.expect("create bucket");
+    store
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_s3_archive_keeps_finished_jobs_across_restarts() {
+    let weed = Seaweed::start("archive-s3").await;
+    bucket(&weed, "jobs").await;
+    jobs_outlive_kubernetes_and_a_restart("archive-s3", "s3://jobs/sparkboard", &weed.env()).await;
+    // What the dashboard wrote is where the layout says, under the prefix.
+    let store = sparkboard::archive::s3::S3Store::connect(sparkboard::archive::s3::S3Options {
+        bucket: "jobs".into(),
+        prefix: "sparkboard".into(),
+        endpoint: Some(weed.endpoint.clone()),
+        region: None,
+        path_style: true,
+        credentials: Some((common::S3_ACCESS_KEY.into(), common::S3_SECRET_KEY.into())),
+    })
+    .await;
+    let archive = sparkboard::archive::jobs::JobArchive::new(std::sync::Arc::new(store));
+    let (records, pending, _) = archive.census().await.unwrap();
+    assert!(records > 0 && pending > 0, "records {records}, pending {pending}");
+}
+
+/// S3 goes away while jobs finish: the dashboard says so, keeps listing live jobs and the
+/// finished ones in memory, and writes them when S3 is back; a restart then finds them all.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_s3_outage_degrades_to_live_only_and_loses_nothing() {
+    let mut weed = Seaweed::start("archive-outage").await;
+    bucket(&weed, "jobs").await;
+    let sim = start_sim("archive-outage", &["--speed", "6"]);
+    let dashboard = serve(&sim, "s3://jobs", &weed.env());
+    wait_ready(&dashboard.url).await;
+    // Let it load the (empty) archive first: the outage is about writing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    weed.stop();
+    let warned = eventually("a banner about the archive", Duration::from_secs(60), || async {
+        let list = get_json(&format!("{}/api/v1/jobs", dashboard.url)).await;
+        match list["warnings"].as_array().unwrap().first() {
+            Some(w) => Ok((w.as_str().unwrap().to_string(), list)),
+            None => Err("no warning yet".to_string()),
+        }
+    })
+    .await;
+    assert!(warned.0.contains("cannot be written") && warned.0.contains(&weed.endpoint), "{}", warned.0);
+    assert!(warned.1["total"].as_u64().unwrap() >= 15, "live jobs are listed all the same");
+    // Jobs deleted from Kubernetes during the outage are still shown, from memory.
+    let during: Vec<String> = eventually("jobs deleted during the outage", Duration::from_secs(60), || async {
+        let ids: Vec<String> = deleted_jobs(&dashboard.url).await.iter().map(id).collect();
+        if ids.len() >= 2 { Ok(ids) } else { Err(format!("{ids:?}")) }
+    })
+    .await;
+
+    weed.restart().await;
+    eventually("the banner to go once S3 is back", Duration::from_secs(90), || async {
+        let list = get_json(&format!("{}/api/v1/jobs", dashboard.url)).await;
+        if list["warnings"].as_array().unwrap().is_empty() { Ok(()) } else { Err(list["warnings"].to_string()) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    drop(dashboard);
+
+    let again = serve(&sim, "s3://jobs", &weed.env());
+    wait_ready(&again.url).await;
+    eventually("every job deleted during the outage, after a restart", Duration::from_secs(30), || async {
+        let now: Vec<String> = deleted_jobs(&again.url).await.iter().map(id).collect();
+        let missing: Vec<&String> = during.iter().filter(|id| !now.contains(id)).collect();
+        if missing.is_empty() { Ok(()) } else { Err(format!("missing {missing:?}")) }
+    })
+    .await;
+}

@@ -8,5 +8,6 @@
 
 pub mod jobs;
 pub mod local;
+pub mod s3;
 pub mod store;
 pub mod writer;

@@ -23,6 +23,9 @@ pub struct S3Options {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub path_style: bool,
+    /// An access key and secret to use instead of the default chain (a tool or a test that
+    /// holds its own keys; the dashboard itself uses the chain).
+    pub credentials: Option<(String, String)>,
 }
 
 pub struct S3Store {
@@ -53,6 +56,9 @@ impl S3Store {
             .with_initial_backoff(Duration::from_millis(100))
             .with_max_backoff(Duration::from_secs(1));
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http).timeout_config(timeouts).retry_config(retries);
+        if let Some((key, secret)) = options.credentials {
+            loader = loader.credentials_provider(aws_credential_types::Credentials::new(key, secret, None, None, "sparkboard"));
+        }
         if let Some(region) = options.region.filter(|r| !r.is_empty()) {
             loader = loader.region(Region::new(region));
         }
@@ -75,6 +81,16 @@ impl S3Store {
                 .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
         }
         S3Store { client: Client::from_conf(config.build()), bucket: options.bucket, prefix, describe }
+    }
+
+    /// Creates the bucket; one that exists already is fine. For tests and first-time setup: the
+    /// dashboard itself never creates buckets (that is the deployment's business).
+    pub async fn create_bucket(&self) -> Result<(), StoreError> {
+        match self.client.create_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
+            Err(e) => Err(self.error("create bucket", "", &e)),
+        }
     }
 
     /// Sorts an SDK error into the two kinds the caller acts on differently.

@@ -56,7 +56,7 @@ struct Status {
 }
 
 impl Status {
-    fn set(&self, model: &JobModel, archive: &JobArchive, load: Option<Option<String>>, write: Option<Option<String>>) {
+    fn set(&self, model: &JobModel, load: Option<Option<String>>, write: Option<Option<String>>) {
         let lock = |m: &std::sync::Mutex<Option<String>>| m.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(load) = load {
             *self.load_error.lock().unwrap_or_else(|e| e.into_inner()) = load;
@@ -64,15 +64,14 @@ impl Status {
         if let Some(write) = write {
             *self.write_error.lock().unwrap_or_else(|e| e.into_inner()) = write;
         }
+        // The errors name the store and what failed; the banner says what it means.
         let message = match (lock(&self.load_error), lock(&self.write_error)) {
             (None, None) => None,
             (Some(e), _) => Some(format!(
-                "The job archive at {} cannot be read ({e}). Showing jobs from Kubernetes only; archived jobs will appear when it is back.",
-                archive.describe()
+                "The job archive cannot be read: {e}. Showing jobs from Kubernetes only; archived jobs will appear when it is back."
             )),
             (None, Some(e)) => Some(format!(
-                "The job archive at {} cannot be written ({e}). {} finished jobs are kept in memory until it is back.",
-                archive.describe(),
+                "The job archive cannot be written: {e}. {} finished jobs are kept in memory until it is back.",
                 model.unarchived_gone().max(1)
             )),
         };
@@ -98,12 +97,12 @@ async fn load(model: Arc<JobModel>, archive: Arc<JobArchive>, options: WriterOpt
                     "loaded the job archive"
                 );
                 model.load_archived(loaded.jobs);
-                status.set(&model, &archive, Some(None), None);
+                status.set(&model, Some(None), None);
                 return;
             }
             Err(e) => {
                 tracing::warn!("cannot load the job archive: {e}");
-                status.set(&model, &archive, Some(Some(e.to_string())), None);
+                status.set(&model, Some(Some(e.to_string())), None);
                 tokio::time::sleep(retry).await;
                 retry = next_retry(retry);
             }
@@ -144,13 +143,13 @@ async fn write(
                         Ok(()) => {
                             model.archived(&detail.job);
                             retry = options.retry;
-                            status.set(&model, &archive, None, Some(None));
+                            status.set(&model, None, Some(None));
                         }
                         Err(e) => {
                             tracing::warn!(job = %format!("{}/{}", key.namespace, key.name), "cannot archive: {e}");
                             due.insert(key, Instant::now() + retry);
                             retry = next_retry(retry);
-                            status.set(&model, &archive, None, Some(Some(e.to_string())));
+                            status.set(&model, None, Some(Some(e.to_string())));
                         }
                     }
                 }
