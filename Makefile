@@ -47,7 +47,7 @@ run: build $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION)
 test: build test-tools rust-tests e2e
 
 ## bench: performance figures, each beside its peer measured in the same run
-bench: build
+bench: build $(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION)
 	cargo bench --locked -p sparkboard
 
 ## build: the release binary with the site embedded

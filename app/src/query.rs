@@ -381,7 +381,12 @@ impl Matcher<'_> {
     }
 
     pub fn matches(&self, job: &Job) -> bool {
-        (self.query.states.is_empty() || self.query.states.contains(&job.state)) && self.matches_ignoring_state(job)
+        self.matches_state(job) && self.matches_ignoring_state(job)
+    }
+
+    /// The state filter alone.
+    pub fn matches_state(&self, job: &Job) -> bool {
+        self.query.states.is_empty() || self.query.states.contains(&job.state)
     }
 
     /// What `job` sorts by under this query's sort, borrowed: sorting 100,000 jobs by name
@@ -419,10 +424,11 @@ impl Matcher<'_> {
         self.compare((self.sort_key(a), &a.namespace, &a.name), (self.sort_key(b), &b.namespace, &b.name))
     }
 
-    /// Where `job` stands against the query's cursor: `Greater` after it, `Less` before it.
-    pub fn against_cursor(&self, job: &Job) -> Option<Ordering> {
+    /// Where `job`, whose sort key is `key`, stands against the query's cursor: `Greater` after
+    /// it, `Less` before it; `None` without a cursor.
+    pub fn against_cursor_key(&self, key: SortKey<'_>, job: &Job) -> Option<Ordering> {
         let c = self.query.cursor.as_ref()?;
-        Some(self.compare((self.sort_key(job), &job.namespace, &job.name), (c.value.as_key(), &c.namespace, &c.name)))
+        Some(self.compare((key, &job.namespace, &job.name), (c.value.as_key(), &c.namespace, &c.name)))
     }
 
     /// The cursor that starts a page after (or before) `job`.

@@ -158,7 +158,17 @@ impl JobArchive {
                 Err(e) => tracing::warn!("not compacting an unreadable archive object: {e}"),
             }
         }
-        let mut jobs: Vec<Job> = newest.into_values().collect();
+        let segment = self.write_segment(hour, newest.into_values().collect()).await?;
+        let folded = pending.iter().filter(|k| folded_keys.contains(k)).count();
+        for key in folded_keys.iter().filter(|k| **k != segment) {
+            self.store.delete(key).await?;
+        }
+        Ok(folded)
+    }
+
+    /// Writes one segment of an hour's summaries, named by its content; returns its key.
+    /// (Compaction's output; public so that tools and benchmarks can lay out an archive.)
+    pub async fn write_segment(&self, hour: &str, mut jobs: Vec<Job>) -> Result<String, ArchiveError> {
         jobs.sort_by(|a, b| (&a.namespace, &a.name, a.submitted_at).cmp(&(&b.namespace, &b.name, b.submitted_at)));
         let mut lines = Vec::new();
         for job in &jobs {
@@ -167,11 +177,7 @@ impl JobArchive {
         }
         let segment = format!("{SEGMENTS}{hour}/{}.ndjson.gz", content_hash(&lines));
         self.store.put(&segment, gzip(&lines)).await?;
-        let folded = pending.iter().filter(|k| folded_keys.contains(k)).count();
-        for key in folded_keys.iter().filter(|k| **k != segment) {
-            self.store.delete(key).await?;
-        }
-        Ok(folded)
+        Ok(segment)
     }
 
     /// The summaries in one object: a segment (gzipped lines) or a pending summary.

@@ -4,40 +4,43 @@
 //! matches (`select_nth_unstable`), not a full sort: only the page itself is sorted.
 
 use app::api::{Job, JobList};
-use app::query::JobQuery;
+use app::query::{JobQuery, SortKey};
 use jiff::Timestamp;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The page of `jobs` that `query` asks for, with live durations as of `now`.
 pub fn page<'a>(jobs: impl Iterator<Item = &'a Job>, query: &JobQuery, now: Timestamp) -> JobList {
     let m = query.matcher(now);
     let mut counts = BTreeMap::new();
-    let mut namespaces = BTreeSet::new();
-    let mut matches: Vec<&Job> = Vec::new();
+    let mut namespaces: Vec<&str> = Vec::new();
+    let before = query.cursor.as_ref().is_some_and(|c| c.before);
+    let wanted = if before { Ordering::Less } else { Ordering::Greater };
+    // Sort keys are taken once, while the job is in cache: sorting then compares a compact
+    // array and only reaches into jobs to break ties.
+    let mut side: Vec<(SortKey<'a>, &'a Job)> = Vec::new();
+    let mut total = 0;
     for job in jobs {
-        namespaces.insert(job.namespace.as_str());
+        // A handful of namespaces: a linear probe beats a tree or a hash here.
+        if !namespaces.contains(&job.namespace.as_str()) {
+            namespaces.push(&job.namespace);
+        }
         if !m.matches_ignoring_state(job) {
             continue;
         }
         *counts.entry(job.state).or_insert(0) += 1;
-        if m.matches(job) {
-            matches.push(job);
+        if !m.matches_state(job) {
+            continue;
+        }
+        total += 1;
+        let key = m.sort_key(job);
+        if m.against_cursor_key(key, job).is_none_or(|o| o == wanted) {
+            side.push((key, job));
         }
     }
-    let total = matches.len();
-    let before = query.cursor.as_ref().is_some_and(|c| c.before);
-    // The jobs on the cursor's side: after it for `next` pages, before it for `prev` pages.
-    let mut side: Vec<&Job> = match query.cursor {
-        None => matches,
-        Some(_) => {
-            let wanted = if before { Ordering::Less } else { Ordering::Greater };
-            matches.into_iter().filter(|j| m.against_cursor(j) == Some(wanted)).collect()
-        }
-    };
     let limit = query.page_size();
     let on_side = side.len();
-    let cmp = |a: &&Job, b: &&Job| m.compare_jobs(a, b);
+    let cmp = |a: &(SortKey<'_>, &Job), b: &(SortKey<'_>, &Job)| m.compare((a.0, &a.1.namespace, &a.1.name), (b.0, &b.1.namespace, &b.1.name));
     if on_side > limit {
         if before {
             side.select_nth_unstable_by(on_side - limit, cmp);
@@ -50,10 +53,11 @@ pub fn page<'a>(jobs: impl Iterator<Item = &'a Job>, query: &JobQuery, now: Time
     side.sort_unstable_by(cmp);
     // Is there more beyond each end of the page?
     let (more_after, more_before) = if before { (on_side < total, on_side > limit) } else { (on_side > limit, on_side < total) };
-    let next = more_after.then(|| side.last().map(|j| m.cursor_at(j, false).as_param())).flatten();
-    let prev = more_before.then(|| side.first().map(|j| m.cursor_at(j, true).as_param())).flatten();
+    let next = more_after.then(|| side.last().map(|(_, j)| m.cursor_at(j, false).as_param())).flatten();
+    let prev = more_before.then(|| side.first().map(|(_, j)| m.cursor_at(j, true).as_param())).flatten();
+    namespaces.sort_unstable();
     JobList {
-        jobs: side.into_iter().map(|j| Job { duration_s: j.duration_at(now), ..j.clone() }).collect(),
+        jobs: side.into_iter().map(|(_, j)| Job { duration_s: j.duration_at(now), ..j.clone() }).collect(),
         total,
         next,
         prev,

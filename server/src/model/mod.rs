@@ -75,6 +75,8 @@ pub struct Gone {
     pub job: Job,
     /// Its pods and events, while only memory has them; `None` once the archive has them.
     pub detail: Option<Arc<JobDetail>>,
+    /// A live job has the same id (a newer run, or this run still in Kubernetes): list that one.
+    pub shadowed: bool,
 }
 
 /// What the model knows of one job's detail.
@@ -99,7 +101,23 @@ struct Inner {
 impl Inner {
     /// Every job to list: the live ones, and the gone ones no live job of the same id hides.
     fn all_jobs(&self) -> impl Iterator<Item = &Job> {
-        self.jobs.values().chain(self.gone.iter().filter(|(key, _)| !self.jobs.contains_key(*key)).map(|(_, g)| &g.job))
+        self.jobs.values().chain(self.gone.values().filter(|g| !g.shadowed).map(|g| &g.job))
+    }
+
+    /// Adds or removes the live job `key`, keeping the shadow flag of a gone one true.
+    fn set_live(&mut self, key: &JobKey, job: Option<Job>) {
+        let live = job.is_some();
+        match job {
+            Some(job) => {
+                self.jobs.insert(key.clone(), job);
+            }
+            None => {
+                self.jobs.remove(key);
+            }
+        }
+        if let Some(gone) = self.gone.get_mut(key) {
+            gone.shadowed = live;
+        }
     }
 
     fn pods_of(&self, key: &JobKey) -> Vec<&PodSummary> {
@@ -267,7 +285,7 @@ impl JobModel {
             // Still in Kubernetes: remember that this much is archived, so a restart or a
             // re-list does not write it again.
             None => {
-                inner.gone.insert(key, Gone { job: Job { deleted_from_cluster: true, ..job.clone() }, detail: None });
+                inner.gone.insert(key, Gone { job: Job { deleted_from_cluster: true, ..job.clone() }, detail: None, shadowed: true });
             }
         }
     }
@@ -279,7 +297,8 @@ impl JobModel {
             let key = key_of(&job);
             let newer_here = inner.gone.get(&key).is_some_and(|g| g.detail.is_some() || g.job.submitted_at >= job.submitted_at);
             if !newer_here {
-                inner.gone.insert(key, Gone { job: Job { deleted_from_cluster: true, ..job }, detail: None });
+                let shadowed = inner.jobs.contains_key(&key);
+                inner.gone.insert(key, Gone { job: Job { deleted_from_cluster: true, ..job }, detail: None, shadowed });
             }
         }
         self.evict_gone(&mut inner);
@@ -509,7 +528,7 @@ impl JobModel {
                 Some(last) => {
                     let detail = inner.detail(&key, gone_job(last, now));
                     inner.jobs.remove(&key);
-                    inner.gone.insert(key.clone(), Gone { job: detail.job.clone(), detail: Some(Arc::new(detail)) });
+                    inner.gone.insert(key.clone(), Gone { job: detail.job.clone(), detail: Some(Arc::new(detail)), shadowed: false });
                     self.request_archive(&key);
                     self.evict_gone(inner);
                     true
@@ -540,7 +559,7 @@ impl JobModel {
             if job.state.is_terminal() {
                 self.request_archive(&key);
             }
-            inner.jobs.insert(key.clone(), job);
+            inner.set_live(&key, Some(job));
         }
         let _ = self.feed.send(Touched { key, summary: changed });
     }

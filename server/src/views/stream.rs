@@ -2,9 +2,9 @@
 //! whenever it changes; `GET /api/v1/jobs/{ns}/{name}/stream` sends one job whenever it changes.
 //!
 //! Each connection computes its own view, so a browser on page 3 of failed jobs in one
-//! namespace hears about that page only, and 100,000 jobs never cross the wire. Changes are
-//! coalesced for [`COALESCE`]: a burst of a thousand changes costs one page, sent well within a
-//! second. A subscriber that falls behind the model's feed simply recomputes: views are state,
+//! namespace hears about that page only, and 100,000 jobs never cross the wire. A change after
+//! a quiet spell goes out at once; within a burst, a view is recomputed at most once per
+//! [`COALESCE`], so a thousand changes cost a handful of pages, each well within a second. A subscriber that falls behind the model's feed simply recomputes: views are state,
 //! not deltas, so nothing can be missed.
 
 use super::AppState;
@@ -20,10 +20,11 @@ use axum::routing::get;
 use futures::Stream;
 use serde::Serialize;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-/// How long a view waits after a change for more changes before it recomputes.
+/// The least time between two messages of one view: a change after a quiet spell goes out at
+/// once, a burst of changes costs one recompute per interval.
 const COALESCE: Duration = Duration::from_millis(200);
 
 pub fn routes() -> Router<AppState> {
@@ -35,8 +36,8 @@ fn event(value: &impl Serialize) -> Event {
 }
 
 /// Waits for a touch that `wanted` accepts (or a lag, after which anything may have changed),
-/// then for the burst to pass. `false` when the model is gone.
-async fn next_change(feed: &mut broadcast::Receiver<Touched>, wanted: impl Fn(&Touched) -> bool) -> bool {
+/// then for the rest of the interval since `last` sent. `false` when the model is gone.
+async fn next_change(feed: &mut broadcast::Receiver<Touched>, last: Option<Instant>, wanted: impl Fn(&Touched) -> bool) -> bool {
     loop {
         match feed.recv().await {
             Ok(touched) if wanted(&touched) => break,
@@ -45,7 +46,9 @@ async fn next_change(feed: &mut broadcast::Receiver<Touched>, wanted: impl Fn(&T
             Err(RecvError::Closed) => return false,
         }
     }
-    tokio::time::sleep(COALESCE).await;
+    if let Some(last) = last {
+        tokio::time::sleep_until((last + COALESCE).into()).await;
+    }
     // Whatever else arrived meanwhile is covered by the recompute.
     while !matches!(feed.try_recv(), Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)) {}
     true
@@ -83,16 +86,16 @@ async fn list_stream(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
     let model = state.model.clone();
     let feed = model.subscribe();
     let first = page(&model, &query);
-    let stream = futures::stream::unfold((Some(first), None::<JobList>, feed), move |(pending, last, mut feed)| {
+    let stream = futures::stream::unfold((Some(first), None::<JobList>, feed, None), move |(pending, last, mut feed, sent_at)| {
         let (model, query) = (model.clone(), query.clone());
         async move {
             let mut pending = pending;
             loop {
                 if let Some(list) = pending.take() {
                     let out = event(&list);
-                    return Some((Ok(out), (None, Some(list), feed)));
+                    return Some((Ok(out), (None, Some(list), feed, Some(Instant::now()))));
                 }
-                if !next_change(&mut feed, |t| t.summary).await {
+                if !next_change(&mut feed, sent_at, |t| t.summary).await {
                     return None;
                 }
                 let list = page(&model, &query);
@@ -111,17 +114,17 @@ async fn job_stream(State(state): State<AppState>, Path((namespace, name)): Path
     let visible = can_view(&Caller, &key.namespace);
     let detail = move |state: AppState, key: JobKey| async move { if visible { state.job_detail(&key).await } else { None } };
     let first = detail(state.clone(), key.clone()).await;
-    let stream = futures::stream::unfold((Some(first), None::<Option<JobDetail>>, feed), move |(pending, last, mut feed)| {
+    let stream = futures::stream::unfold((Some(first), None::<Option<JobDetail>>, feed, None), move |(pending, last, mut feed, sent_at)| {
         let (state, key) = (state.clone(), key.clone());
         async move {
             let mut pending = pending;
             loop {
                 if let Some(detail) = pending.take() {
                     let out = event(&detail);
-                    return Some((Ok(out), (None, Some(detail), feed)));
+                    return Some((Ok(out), (None, Some(detail), feed, Some(Instant::now()))));
                 }
                 // The empty key is a nudge for every view (archive loaded, a warning changed).
-                if !next_change(&mut feed, |t| t.key == key || t.key.name.is_empty()).await {
+                if !next_change(&mut feed, sent_at, |t| t.key == key || t.key.name.is_empty()).await {
                     return None;
                 }
                 let fresh = detail(state.clone(), key.clone()).await;
