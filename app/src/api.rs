@@ -134,6 +134,9 @@ pub struct Job {
     pub executors: ExecutorCounts,
     pub failure: Option<Failure>,
     pub airflow: Option<AirflowTask>,
+    /// The ScheduledSparkApplication that started this run, if one did.
+    #[serde(default)]
+    pub scheduled_by: Option<String>,
     /// Gone from Kubernetes (its SparkApplication or driver pod was deleted): shown from
     /// sparkboard's own record, in memory or in the archive.
     #[serde(default)]
@@ -192,6 +195,19 @@ pub struct Pod {
     pub deleted: bool,
 }
 
+/// The ScheduledSparkApplication behind a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub name: String,
+    /// Cron or `@every` syntax, as written in the spec.
+    pub schedule: Option<String>,
+    pub suspended: bool,
+    /// The operator's `scheduleState` (Scheduled, FailedValidation, ...).
+    pub state: Option<String>,
+    pub last_run: Option<Timestamp>,
+    pub next_run: Option<Timestamp>,
+}
+
 /// A Kubernetes event about the job, its pods or their nodes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -215,6 +231,9 @@ pub struct JobDetail {
     /// Spark properties by their Spark names (`spark.executor.memory`, ...), from the
     /// SparkApplication's spec and its `sparkConf`.
     pub spark_conf: std::collections::BTreeMap<String, String>,
+    /// The schedule that started this run, while Kubernetes has it.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
     /// What this picture of the job may be missing, in plain words (an archived record that
     /// could not be read, say).
     #[serde(default)]
@@ -280,6 +299,7 @@ mod tests {
             executors: ExecutorCounts::default(),
             failure: None,
             airflow: None,
+            scheduled_by: None,
             deleted_from_cluster: false,
         };
         assert_eq!(job.duration_at(now), Some(90.0));

@@ -359,6 +359,7 @@ impl Matcher<'_> {
             && !contains_lowercase(&job.name, q)
             && !job.app_id.as_deref().is_some_and(|id| contains_lowercase(id, q))
             && !job.airflow.as_ref().is_some_and(|a| contains_lowercase(&a.dag_id, q) || contains_lowercase(&a.task_id, q))
+            && !job.scheduled_by.as_deref().is_some_and(|s| contains_lowercase(s, q))
         {
             return false;
         }
@@ -529,6 +530,7 @@ mod tests {
             executors: ExecutorCounts::default(),
             failure: None,
             airflow: None,
+            scheduled_by: None,
             deleted_from_cluster: false,
         }
     }

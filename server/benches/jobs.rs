@@ -77,6 +77,7 @@ fn archived_job(i: usize, now: Timestamp) -> Job {
         executors: ExecutorCounts { requested: 8, running: 0, completed: 8, failed: u32::from(failed), oom_killed: u32::from(failed) },
         failure: failed.then(|| Failure { reason: "DriverOOMKilled".into(), message: "The driver container was killed for using more memory than its limit (exit code 137).".into() }),
         airflow: None,
+        scheduled_by: None,
         deleted_from_cluster: true,
     }
 }

@@ -238,6 +238,29 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     assert_eq!(lost["state"], "FAILED");
     assert_eq!(lost["pods"][0]["reason"], "NodeShutdown");
     assert_eq!(lost["failure"]["reason"], "NodeLost", "{}", lost["failure"]);
+
+    // A scheduled run names its ScheduledSparkApplication, with the schedule itself.
+    let scheduled: Value = eventually("a run of a ScheduledSparkApplication with its schedule", Duration::from_secs(30), || async {
+        let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
+        for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["scheduled_by"].is_string() && j["deleted_from_cluster"] == false) {
+            let detail = get_json(&format!("{}/api/v1/jobs/{}/{}", dashboard.url, job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())).await;
+            if detail["schedule"].is_object() {
+                return Ok(detail);
+            }
+        }
+        Err("none yet".to_string())
+    })
+    .await;
+    assert_eq!(scheduled["schedule"]["name"], scheduled["scheduled_by"]);
+    assert_eq!(scheduled["schedule"]["schedule"], "@every 5m");
+
+    // A driver the scheduler cannot place is named as such while it waits.
+    let stuck: Value = eventually("an unschedulable driver named in the summary", Duration::from_secs(30), || async {
+        let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000&state=SUBMITTED", dashboard.url)).await;
+        jobs["jobs"].as_array().unwrap().iter().find(|j| j["failure"]["reason"] == "Unschedulable").cloned().ok_or_else(|| jobs.to_string())
+    })
+    .await;
+    assert!(stuck["failure"]["message"].as_str().unwrap().contains("Insufficient memory"), "{stuck}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -102,6 +102,12 @@ fn JobView(detail: JobDetail) -> impl IntoView {
                 {fact("Duration", format::duration(job.duration_s))}
                 {fact("Executors", format!("{} running of {} · {} done · {} failed · {} OOMKilled",
                     job.executors.running, job.executors.requested, job.executors.completed, job.executors.failed, job.executors.oom_killed))}
+                {fact("Schedule", match (&detail.schedule, &job.scheduled_by) {
+                    (Some(s), _) => format!("run of {} ({}{}) · next {}", s.name, s.schedule.clone().unwrap_or_default(),
+                        if s.suspended { ", suspended" } else { "" }, format::timestamp(s.next_run)),
+                    (None, Some(name)) => format!("run of {name}"),
+                    (None, None) => "—".into(),
+                })}
                 {fact("Airflow", job.airflow.clone().map(|a| format!("{}.{} {}", a.dag_id, a.task_id, a.run_id)).unwrap_or_else(|| "—".into()))}
             </dl>
             <Section title="Pods"><PodsTable pods=detail.pods.clone()/></Section>

@@ -281,11 +281,13 @@ mod tests {
                 executors: ExecutorCounts::default(),
                 failure: None,
                 airflow: None,
+                scheduled_by: None,
                 deleted_from_cluster: false,
             },
             pods: vec![],
             events: vec![],
             spark_conf: [("spark.executor.memory".to_string(), "4g".to_string())].into(),
+            schedule: None,
             warnings: vec![],
         }
     }

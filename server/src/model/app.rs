@@ -27,6 +27,8 @@ pub struct AppSummary {
     /// Spark properties from the spec (`spark.executor.memory`, ...) and its `sparkConf`.
     pub spark_conf: Vec<(String, String)>,
     pub labels: LabelsOfInterest,
+    /// The ScheduledSparkApplication that created this run (its label, or its owner).
+    pub scheduled_by: Option<String>,
 }
 
 /// The spec fields spark-operator turns into Spark properties, with their Spark names.
@@ -112,6 +114,9 @@ impl AppSummary {
                 .collect(),
             spark_conf: spark_conf(spec),
             labels: keys.keep(labels, meta.annotations.as_ref()),
+            scheduled_by: labels.and_then(|l| l.get("sparkoperator.k8s.io/scheduled-app-name")).cloned().or_else(|| {
+                meta.owner_references.iter().flatten().find(|o| o.kind == "ScheduledSparkApplication").map(|o| o.name.clone())
+            }),
         })
     }
 }

@@ -50,6 +50,7 @@ pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], cx: 
         executors: executor_counts(app, pods),
         failure: failure(state, app, driver, cx.unschedulable),
         airflow: labels.and_then(|l| airflow_task(l, cx.keys)),
+        scheduled_by: app.and_then(|a| a.scheduled_by.clone()),
         deleted_from_cluster: false,
     }
 }

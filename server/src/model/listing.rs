@@ -88,6 +88,7 @@ mod tests {
                 executors: ExecutorCounts::default(),
                 failure: None,
                 airflow: None,
+                scheduled_by: None,
                 deleted_from_cluster: false,
             })
             .collect()

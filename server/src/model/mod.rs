@@ -12,12 +12,14 @@ pub mod labels;
 pub mod listing;
 pub mod node;
 pub mod pod;
+pub mod schedule;
 
 use self::app::AppSummary;
 use self::event::{EventSummary, ObjectRef};
 use self::labels::LabelKeys;
 use self::node::NodeInfo;
 use self::pod::{JobKey, PodSummary, Role};
+use self::schedule::ScheduleSummary;
 use ::app::api::{Event, Failure, Job, JobDetail, JobList, JobState, Pod, PodRole};
 use ::app::query::JobQuery;
 use jiff::Timestamp;
@@ -94,6 +96,7 @@ struct Inner {
     jobs: HashMap<JobKey, Job>,
     gone: HashMap<JobKey, Gone>,
     nodes: HashMap<String, NodeInfo>,
+    schedules: HashMap<JobKey, ScheduleSummary>,
     events: HashMap<(String, String), EventSummary>,
     events_by_object: HashMap<ObjectRef, BTreeSet<(String, String)>>,
 }
@@ -179,7 +182,12 @@ impl Inner {
             })
             .collect();
         let spark_conf = self.apps.get(key).map(|a| a.spark_conf.iter().cloned().collect()).unwrap_or_default();
-        JobDetail { job, pods, events, spark_conf, warnings: Vec::new() }
+        let schedule = job
+            .scheduled_by
+            .as_ref()
+            .and_then(|name| self.schedules.get(&JobKey { namespace: key.namespace.clone(), name: name.clone() }))
+            .map(ScheduleSummary::wire);
+        JobDetail { job, pods, events, spark_conf, schedule, warnings: Vec::new() }
     }
 }
 
@@ -350,6 +358,30 @@ impl JobModel {
     /// Jobs gone from Kubernetes that only memory holds (not yet in the archive).
     pub fn unarchived_gone(&self) -> usize {
         self.read().gone.values().filter(|g| g.detail.is_some()).count()
+    }
+
+    /// A schedule changed: pages of its runs may show it (a nudge, not a summary change).
+    fn nudge(&self) {
+        let _ = self.feed.send(Touched { key: JobKey { namespace: String::new(), name: String::new() }, summary: false });
+    }
+
+    pub fn apply_schedule(&self, schedule: ScheduleSummary) {
+        self.write().schedules.insert(schedule.key.clone(), schedule);
+        self.nudge();
+    }
+
+    pub fn delete_schedule(&self, key: &JobKey) {
+        self.write().schedules.remove(key);
+        self.nudge();
+    }
+
+    /// A fresh full list of schedules in `namespace` (all when `None`).
+    pub fn replace_schedules(&self, namespace: Option<&str>, schedules: Vec<ScheduleSummary>) {
+        let mut inner = self.write();
+        inner.schedules.retain(|k, _| namespace.is_some_and(|ns| k.namespace != ns));
+        inner.schedules.extend(schedules.into_iter().map(|s| (s.key.clone(), s)));
+        drop(inner);
+        self.nudge();
     }
 
     pub fn apply_node(&self, node: NodeInfo) {

@@ -11,6 +11,7 @@ use crate::model::event::EventSummary;
 use crate::model::labels::LabelKeys;
 use crate::model::node::NodeInfo;
 use crate::model::pod::{JobKey, PodSummary, labels};
+use crate::model::schedule::ScheduleSummary;
 use futures::StreamExt;
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -72,6 +73,41 @@ impl Projection for SparkApps {
     }
     fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<AppSummary>) {
         model.replace_apps(namespace, summaries);
+    }
+}
+
+/// spark-operator's ScheduledSparkApplications: the parents of scheduled runs.
+struct ScheduledApps;
+
+impl Projection for ScheduledApps {
+    type Summary = ScheduleSummary;
+    const NAME: &'static str = "scheduledsparkapplications";
+
+    fn resource() -> ApiResource {
+        ApiResource {
+            group: "sparkoperator.k8s.io".into(),
+            version: "v1beta2".into(),
+            api_version: "sparkoperator.k8s.io/v1beta2".into(),
+            kind: "ScheduledSparkApplication".into(),
+            plural: "scheduledsparkapplications".into(),
+        }
+    }
+    fn label_selector() -> Option<&'static str> {
+        None
+    }
+    fn project(object: &DynamicObject, _keys: &LabelKeys) -> Option<ScheduleSummary> {
+        ScheduleSummary::from_object(object)
+    }
+    fn apply(model: &JobModel, summary: ScheduleSummary) {
+        model.apply_schedule(summary);
+    }
+    fn delete(model: &JobModel, object: &DynamicObject) {
+        if let Some((namespace, name)) = namespaced(object) {
+            model.delete_schedule(&JobKey { namespace: namespace.to_string(), name: name.to_string() });
+        }
+    }
+    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<ScheduleSummary>) {
+        model.replace_schedules(namespace, summaries);
     }
 }
 
@@ -174,6 +210,7 @@ pub fn spawn(client: Client, namespaces: &[String], model: Arc<JobModel>) -> Vec
     for scope in scopes {
         tasks.push(start::<SparkApps>(client.clone(), scope.clone(), model.clone(), true));
         tasks.push(start::<SparkPods>(client.clone(), scope.clone(), model.clone(), true));
+        tasks.push(start::<ScheduledApps>(client.clone(), scope.clone(), model.clone(), false));
         tasks.push(start::<Events>(client.clone(), scope, model.clone(), false));
     }
     tasks

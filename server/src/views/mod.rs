@@ -40,6 +40,7 @@ impl AppState {
             pods: Vec::new(),
             events: Vec::new(),
             spark_conf: Default::default(),
+            schedule: None,
             warnings: vec![warning],
         };
         let Some(archive) = &self.archive else {

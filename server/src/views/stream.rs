@@ -69,7 +69,7 @@ fn same_page(a: &JobList, b: &JobList) -> bool {
 fn same_detail(a: &Option<JobDetail>, b: &Option<JobDetail>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => {
-            same_but_the_clock(&a.job, &b.job) && a.pods == b.pods && a.events == b.events && a.spark_conf == b.spark_conf && a.warnings == b.warnings
+            same_but_the_clock(&a.job, &b.job) && a.pods == b.pods && a.events == b.events && a.spark_conf == b.spark_conf && a.schedule == b.schedule && a.warnings == b.warnings
         }
         (None, None) => true,
         _ => false,
