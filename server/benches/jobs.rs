@@ -292,7 +292,7 @@ async fn change_to_browser() {
     let sim_router = sim.router();
     let client = kube::Client::new(sim.router(), "default");
     let model = Arc::new(JobModel::default());
-    let _watchers = sparkboard::sources::spark_watch::spawn(client.clone(), &[], model.clone());
+    let _watchers = sparkboard::sources::spark_watch::spawn(client.clone(), &sparkboard::sources::spark_watch::Sources::default(), model.clone());
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(sparkboard::views::AppState { model: model.clone(), archive: None }, leptos);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -146,8 +146,9 @@ impl ArchiveArgs {
     }
 }
 
-/// Which labels (or annotations) say who ran a job and which Airflow task launched it. Each
-/// flag takes keys in order of preference (repeat it, or comma-separate).
+/// Which labels (or annotations) say who ran a job, which Airflow task launched it, and which
+/// pods submitted it. Each key flag takes keys in order of preference (repeat it, or
+/// comma-separate).
 #[derive(Debug, Args)]
 pub struct LabelArgs {
     #[arg(long = "user-label", env = "SPARKBOARD_USER_LABEL", value_delimiter = ',', default_value = "user,owner,spark-user")]
@@ -162,9 +163,27 @@ pub struct LabelArgs {
     pub run_id: Vec<String>,
     #[arg(long = "airflow-try-label", env = "SPARKBOARD_AIRFLOW_TRY_LABEL", value_delimiter = ',', default_value = "try_number")]
     pub try_number: Vec<String>,
+    /// Labels a controller pod shares with the Spark pods it started, which tie the two.
+    #[arg(long = "controller-link-label", env = "SPARKBOARD_CONTROLLER_LINK_LABEL", value_delimiter = ',', default_value = "emr-containers.amazonaws.com/job.id")]
+    pub link: Vec<String>,
+    /// Label selector of the pods that submit Spark jobs (spark-submit run by Airflow, a Job,
+    /// EMR on EKS's job runner); repeat for several (`;` between them in the environment).
+    /// They are tied to their job by the Airflow task or a --controller-link-label.
+    #[arg(
+        long = "controller-selector",
+        env = "SPARKBOARD_CONTROLLER_SELECTOR",
+        value_delimiter = ';',
+        default_value = "kubernetes_pod_operator=True;app.kubernetes.io/component=spark-submit"
+    )]
+    pub controller_selectors: Vec<String>,
 }
 
 impl LabelArgs {
+    /// The controller pods' selectors, without empty ones.
+    pub fn controller_selectors(&self) -> Vec<String> {
+        self.controller_selectors.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    }
+
     pub fn keys(&self) -> Result<crate::model::labels::LabelKeys, ConfigError> {
         let clean = |flag: &'static str, keys: &[String]| {
             let keys: Vec<String> = keys.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect();
@@ -177,6 +196,7 @@ impl LabelArgs {
             task_id: clean("--airflow-task-label", &self.task_id)?,
             run_id: clean("--airflow-run-label", &self.run_id)?,
             try_number: clean("--airflow-try-label", &self.try_number)?,
+            link: self.link.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
         })
     }
 }

@@ -9,7 +9,7 @@ use crate::config::{ArchiveArgs, ArchiveLocation, Command, DemoArgs, ServeArgs, 
 use crate::model::{JobModel, ModelOptions};
 use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
-use crate::sources::spark_watch;
+use crate::sources::spark_watch::{self, Sources};
 use crate::views::{self, AppState};
 use anyhow::Context;
 use leptos::prelude::LeptosOptions;
@@ -49,7 +49,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let sim = Sim::start(&sim_options(&args.workload).await?);
     let client = connect(ClusterConnection::InProcess(sim.router())).await?;
     let model = ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? };
-    dashboard(client, &[], model, &args.archive, archive, args.listen.listen).await
+    let sources = Sources { namespaces: Vec::new(), controller_selectors: args.labels.controller_selectors() };
+    dashboard(client, sources, model, &args.archive, archive, args.listen.listen).await
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -58,7 +59,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let connection = args.kubeconfig.map_or(ClusterConnection::Infer, ClusterConnection::Kubeconfig);
     let client = connect(connection).await?;
     let model = ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? };
-    dashboard(client, &namespaces, model, &args.archive, archive, args.listen.listen).await
+    let sources = Sources { namespaces, controller_selectors: args.labels.controller_selectors() };
+    dashboard(client, sources, model, &args.archive, archive, args.listen.listen).await
 }
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
@@ -101,7 +103,7 @@ async fn open_archive(location: ArchiveLocation) -> anyhow::Result<Option<Arc<Jo
 
 async fn dashboard(
     client: kube::Client,
-    namespaces: &[String],
+    sources: Sources,
     model: ModelOptions,
     archive_args: &ArchiveArgs,
     archive: ArchiveLocation,
@@ -109,7 +111,7 @@ async fn dashboard(
 ) -> anyhow::Result<()> {
     let model = Arc::new(JobModel::new(model));
     let archive = open_archive(archive).await?;
-    let mut tasks = spark_watch::spawn(client, namespaces, model.clone());
+    let mut tasks = spark_watch::spawn(client, &sources, model.clone());
     if let Some(archive) = &archive {
         let options = WriterOptions { compact_every: archive_args.compact_every()?, ..WriterOptions::default() };
         tasks.extend(writer::spawn(model.clone(), archive.clone(), options));

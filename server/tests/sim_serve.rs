@@ -254,6 +254,27 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     assert_eq!(scheduled["schedule"]["name"], scheduled["scheduled_by"]);
     assert_eq!(scheduled["schedule"]["schedule"], "@every 5m");
 
+    // spark-submit jobs come with the pod that submitted them: tied by the Airflow task for
+    // KubernetesPodOperator pods, by a shared job label for the others.
+    for by_airflow in [true, false] {
+        let what = if by_airflow { "a job with its Airflow submitter pod" } else { "a job with its spark-submit pod, tied by a job label" };
+        let detail: Value = eventually(what, Duration::from_secs(60), || async {
+            let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
+            for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["airflow"].is_object() == by_airflow && j["deleted_from_cluster"] == false) {
+                let detail = get_json(&format!("{}/api/v1/jobs/{}/{}", dashboard.url, job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())).await;
+                if detail["pods"].as_array().unwrap().iter().any(|p| p["role"] == "controller") {
+                    return Ok(detail);
+                }
+            }
+            Err("none yet".to_string())
+        })
+        .await;
+        let pods = detail["pods"].as_array().unwrap();
+        assert_eq!(pods[0]["role"], "driver", "driver first: {pods:?}");
+        assert_eq!(pods[1]["role"], "controller", "then what submitted it: {pods:?}");
+        assert!(pods[1]["node"].is_string());
+    }
+
     // A driver the scheduler cannot place is named as such while it waits.
     let stuck: Value = eventually("an unschedulable driver named in the summary", Duration::from_secs(30), || async {
         let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000&state=SUBMITTED", dashboard.url)).await;

@@ -139,7 +139,7 @@ fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary
 }
 
 /// The Airflow task, from the labels (or annotations) Airflow's Kubernetes operators set.
-fn airflow_task(labels: &LabelsOfInterest, keys: &LabelKeys) -> Option<AirflowTask> {
+pub fn airflow_task(labels: &LabelsOfInterest, keys: &LabelKeys) -> Option<AirflowTask> {
     Some(AirflowTask {
         dag_id: labels.first(&keys.dag_id)?.to_string(),
         task_id: labels.first(&keys.task_id)?.to_string(),

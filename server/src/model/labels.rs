@@ -16,6 +16,8 @@ pub struct LabelKeys {
     pub task_id: Vec<String>,
     pub run_id: Vec<String>,
     pub try_number: Vec<String>,
+    /// Labels a controller pod shares with the Spark pods it started (EMR on EKS's job id).
+    pub link: Vec<String>,
 }
 
 impl Default for LabelKeys {
@@ -28,13 +30,14 @@ impl Default for LabelKeys {
             task_id: keys(&["task_id"]),
             run_id: keys(&["run_id"]),
             try_number: keys(&["try_number"]),
+            link: keys(&["emr-containers.amazonaws.com/job.id"]),
         }
     }
 }
 
 impl LabelKeys {
     fn all(&self) -> impl Iterator<Item = &String> {
-        [&self.user, &self.team, &self.dag_id, &self.task_id, &self.run_id, &self.try_number].into_iter().flatten()
+        [&self.user, &self.team, &self.dag_id, &self.task_id, &self.run_id, &self.try_number, &self.link].into_iter().flatten()
     }
 
     /// The values of interest of one object: annotations first, then labels.

@@ -6,6 +6,7 @@
 //! an `.await`.
 
 pub mod app;
+pub mod controller;
 pub mod event;
 pub mod job;
 pub mod labels;
@@ -15,10 +16,11 @@ pub mod pod;
 pub mod schedule;
 
 use self::app::AppSummary;
+use self::controller::{ControllerSummary, Link};
 use self::event::{EventSummary, ObjectRef};
 use self::labels::LabelKeys;
 use self::node::NodeInfo;
-use self::pod::{JobKey, PodSummary, Role};
+use self::pod::{JobKey, PodStatus, PodSummary, Role};
 use self::schedule::ScheduleSummary;
 use ::app::api::{Event, Failure, Job, JobDetail, JobList, JobState, Pod, PodRole};
 use ::app::query::JobQuery;
@@ -97,6 +99,8 @@ struct Inner {
     gone: HashMap<JobKey, Gone>,
     nodes: HashMap<String, NodeInfo>,
     schedules: HashMap<JobKey, ScheduleSummary>,
+    controllers: HashMap<(String, String), ControllerSummary>,
+    controllers_by_link: HashMap<(String, Link), BTreeSet<String>>,
     events: HashMap<(String, String), EventSummary>,
     events_by_object: HashMap<ObjectRef, BTreeSet<(String, String)>>,
 }
@@ -132,14 +136,48 @@ impl Inner {
             .collect()
     }
 
-    /// The job's pods (deleted ones included), events and Spark configuration, as of now.
-    fn detail(&self, key: &JobKey, job: Job) -> JobDetail {
+    /// The controller pods that submitted `key`'s job: those sharing its Airflow task or a
+    /// link label with the job's app or driver.
+    fn controllers_of(&self, key: &JobKey, job: &Job, keys: &LabelKeys, pods: &[&PodSummary]) -> Vec<&ControllerSummary> {
+        let labels = self.apps.get(key).map(|a| &a.labels).or_else(|| pods.iter().find(|p| p.role == Role::Driver).map(|p| &p.labels));
+        let links = labels.map(|l| controller::links(l, job.airflow.as_ref(), keys)).unwrap_or_default();
+        let mut names: Vec<&String> =
+            links.into_iter().filter_map(|link| self.controllers_by_link.get(&(key.namespace.clone(), link))).flatten().collect();
+        names.sort();
+        names.dedup();
+        names.into_iter().filter_map(|name| self.controllers.get(&(key.namespace.clone(), name.clone()))).collect()
+    }
+
+    /// One row of the pods table.
+    fn pod_row(&self, name: &str, role: PodRole, status: &PodStatus, deleted: bool) -> Pod {
+        let node = status.node.as_ref().and_then(|n| self.nodes.get(n));
+        Pod {
+            name: name.to_string(),
+            role,
+            node: status.node.clone(),
+            instance_type: node.and_then(|n| n.instance_type.clone()),
+            capacity_type: node.and_then(|n| n.capacity_type.clone()),
+            phase: status.phase_name().to_string(),
+            restarts: status.restarts,
+            exit_code: status.exit_code,
+            reason: status.reason.clone(),
+            started_at: status.started_at,
+            finished_at: status.finished_at,
+            deleted,
+        }
+    }
+
+    /// The job's pods (deleted ones included; driver, then controllers, then executors),
+    /// events and Spark configuration, as of now.
+    fn detail(&self, key: &JobKey, job: Job, keys: &LabelKeys) -> JobDetail {
         let mut pods = self.pods_of(key);
         pods.sort_by_key(|p| (p.role != Role::Driver, executor_number(&p.name), p.name.clone()));
+        let controllers = self.controllers_of(key, &job, keys, &pods);
         let mut about = vec![ObjectRef { kind: "SparkApplication".into(), namespace: key.namespace.clone(), name: key.name.clone() }];
-        for pod in &pods {
-            about.push(ObjectRef { kind: "Pod".into(), namespace: pod.namespace.clone(), name: pod.name.clone() });
-            if let Some(node) = &pod.node {
+        let names_and_nodes = pods.iter().map(|p| (&p.name, &p.node)).chain(controllers.iter().map(|c| (&c.name, &c.status.node)));
+        for (name, node) in names_and_nodes {
+            about.push(ObjectRef { kind: "Pod".into(), namespace: key.namespace.clone(), name: name.clone() });
+            if let Some(node) = node {
                 about.push(ObjectRef { kind: "Node".into(), namespace: String::new(), name: node.clone() });
             }
         }
@@ -149,25 +187,26 @@ impl Inner {
             about.iter().filter_map(|object| self.events_by_object.get(object)).flatten().filter_map(|id| self.events.get(id)).collect();
         events.sort_by_key(|e| e.time);
         let skip = events.len().saturating_sub(EVENTS_PER_JOB);
-        let pods = pods
+        let row = |p: &&PodSummary| {
+            let status = PodStatus {
+                phase: p.phase,
+                created: p.created,
+                started_at: p.started_at,
+                finished_at: p.finished_at,
+                exit_code: p.exit_code,
+                reason: p.reason.clone(),
+                node: p.node.clone(),
+                restarts: p.restarts,
+            };
+            let role = if p.role == Role::Driver { PodRole::Driver } else { PodRole::Executor };
+            self.pod_row(&p.name, role, &status, p.deleted)
+        };
+        let (drivers, executors): (Vec<&PodSummary>, Vec<&PodSummary>) = pods.iter().partition(|p| p.role == Role::Driver);
+        let pods: Vec<Pod> = drivers
             .iter()
-            .map(|p| {
-                let node = p.node.as_ref().and_then(|n| self.nodes.get(n));
-                Pod {
-                    name: p.name.clone(),
-                    role: if p.role == Role::Driver { PodRole::Driver } else { PodRole::Executor },
-                    node: p.node.clone(),
-                    instance_type: node.and_then(|n| n.instance_type.clone()),
-                    capacity_type: node.and_then(|n| n.capacity_type.clone()),
-                    phase: p.phase_name().to_string(),
-                    restarts: p.restarts,
-                    exit_code: p.exit_code,
-                    reason: p.reason.clone(),
-                    started_at: p.started_at,
-                    finished_at: p.finished_at,
-                    deleted: p.deleted,
-                }
-            })
+            .map(row)
+            .chain(controllers.iter().map(|c| self.pod_row(&c.name, PodRole::Controller, &c.status, c.deleted)))
+            .chain(executors.iter().map(row))
             .collect();
         let events = events
             .into_iter()
@@ -263,7 +302,7 @@ impl JobModel {
     pub fn job_detail(&self, key: &JobKey) -> Option<Detail> {
         let inner = self.read();
         if let Some(job) = inner.jobs.get(key) {
-            return Some(Detail::Here(inner.detail(key, live(job, Timestamp::now()))));
+            return Some(Detail::Here(inner.detail(key, live(job, Timestamp::now()), &self.label_keys)));
         }
         let gone = inner.gone.get(key)?;
         Some(match &gone.detail {
@@ -278,7 +317,7 @@ impl JobModel {
         let inner = self.read();
         if let Some(job) = inner.jobs.get(key) {
             let archived = inner.gone.get(key).is_some_and(|g| g.detail.is_none() && Job { deleted_from_cluster: false, ..g.job.clone() } == *job);
-            return (!archived).then(|| inner.detail(key, job.clone()));
+            return (!archived).then(|| inner.detail(key, job.clone(), &self.label_keys));
         }
         inner.gone.get(key).and_then(|g| g.detail.as_deref().cloned())
     }
@@ -382,6 +421,79 @@ impl JobModel {
         inner.schedules.extend(schedules.into_iter().map(|s| (s.key.clone(), s)));
         drop(inner);
         self.nudge();
+    }
+
+    /// How many deleted controller pods are kept for the jobs they submitted.
+    const KEEP_DELETED_CONTROLLERS: usize = 10_000;
+
+    pub fn apply_controller(&self, controller: ControllerSummary) {
+        let mut inner = self.write();
+        let id = (controller.namespace.clone(), controller.name.clone());
+        Self::unlink_controller(&mut inner, &id, &self.label_keys);
+        let airflow = job::airflow_task(&controller.labels, &self.label_keys);
+        for link in controller::links(&controller.labels, airflow.as_ref(), &self.label_keys) {
+            inner.controllers_by_link.entry((id.0.clone(), link)).or_default().insert(id.1.clone());
+        }
+        inner.controllers.insert(id, controller);
+        drop(inner);
+        self.nudge();
+    }
+
+    fn unlink_controller(inner: &mut Inner, id: &(String, String), keys: &LabelKeys) -> Option<ControllerSummary> {
+        let old = inner.controllers.remove(id)?;
+        let airflow = job::airflow_task(&old.labels, keys);
+        for link in controller::links(&old.labels, airflow.as_ref(), keys) {
+            let slot = (id.0.clone(), link);
+            if let Some(names) = inner.controllers_by_link.get_mut(&slot) {
+                names.remove(&id.1);
+                if names.is_empty() {
+                    inner.controllers_by_link.remove(&slot);
+                }
+            }
+        }
+        Some(old)
+    }
+
+    /// A controller pod is gone from Kubernetes: kept, marked, for the page of its job; the
+    /// oldest deleted ones leave beyond a bound.
+    pub fn delete_controller(&self, namespace: &str, name: &str) {
+        let mut inner = self.write();
+        if let Some(c) = inner.controllers.get_mut(&(namespace.to_string(), name.to_string())) {
+            c.deleted = true;
+        }
+        let deleted: Vec<(Option<jiff::Timestamp>, (String, String))> = inner
+            .controllers
+            .iter()
+            .filter(|(_, c)| c.deleted)
+            .map(|(id, c)| (c.status.finished_at.or(c.status.created), id.clone()))
+            .collect();
+        if deleted.len() > Self::KEEP_DELETED_CONTROLLERS + Self::KEEP_DELETED_CONTROLLERS / 10 {
+            let mut deleted = deleted;
+            deleted.sort();
+            for (_, id) in deleted.into_iter().take(Self::KEEP_DELETED_CONTROLLERS / 10) {
+                Self::unlink_controller(&mut inner, &id, &self.label_keys);
+            }
+        }
+        drop(inner);
+        self.nudge();
+    }
+
+    /// A fresh full list of the controller pods `source` watches, in `namespace` (all when None).
+    pub fn replace_controllers(&self, source: &str, namespace: Option<&str>, controllers: Vec<ControllerSummary>) {
+        let fresh: HashSet<(String, String)> = controllers.iter().map(|c| (c.namespace.clone(), c.name.clone())).collect();
+        let gone: Vec<(String, String)> = self
+            .read()
+            .controllers
+            .iter()
+            .filter(|(id, c)| c.source == source && !c.deleted && namespace.is_none_or(|ns| id.0 == ns) && !fresh.contains(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for (ns, name) in gone {
+            self.delete_controller(&ns, &name);
+        }
+        for controller in controllers {
+            self.apply_controller(controller);
+        }
     }
 
     pub fn apply_node(&self, node: NodeInfo) {
@@ -558,7 +670,7 @@ impl JobModel {
         if !alive {
             let summary = match inner.jobs.get(&key) {
                 Some(last) => {
-                    let detail = inner.detail(&key, gone_job(last, now));
+                    let detail = inner.detail(&key, gone_job(last, now), &self.label_keys);
                     inner.jobs.remove(&key);
                     inner.gone.insert(key.clone(), Gone { job: detail.job.clone(), detail: Some(Arc::new(detail)), shadowed: false });
                     self.request_archive(&key);

@@ -101,6 +101,60 @@ fn time(v: &Value) -> Option<Timestamp> {
     v.as_str().and_then(|s| s.parse().ok())
 }
 
+/// What any pod's status says about its (first) container, read leniently: a malformed status
+/// costs its fields, never the pod.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodStatus {
+    pub phase: Phase,
+    pub created: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub node: Option<String>,
+    pub restarts: u32,
+}
+
+impl PodStatus {
+    pub fn from_object(pod: &DynamicObject) -> PodStatus {
+        let status = &pod.data["status"];
+        let state = &status["containerStatuses"][0]["state"];
+        let terminated = &state["terminated"];
+        PodStatus {
+            phase: Phase::parse(status["phase"].as_str()),
+            created: pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            started_at: time(&state["running"]["startedAt"]).or_else(|| time(&terminated["startedAt"])),
+            finished_at: time(&terminated["finishedAt"]),
+            exit_code: terminated["exitCode"].as_i64().and_then(|c| i32::try_from(c).ok()),
+            reason: status["reason"]
+                .as_str()
+                .or_else(|| terminated["reason"].as_str())
+                .or_else(|| state["waiting"]["reason"].as_str())
+                .map(str::to_string),
+            node: pod.data["spec"]["nodeName"].as_str().map(str::to_string),
+            restarts: status["containerStatuses"][0]["restartCount"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+        }
+    }
+
+    /// The phase as Kubernetes names it.
+    pub fn phase_name(&self) -> &'static str {
+        self.phase.name()
+    }
+}
+
+impl Phase {
+    /// The phase as Kubernetes names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Running => "Running",
+            Phase::Succeeded => "Succeeded",
+            Phase::Failed => "Failed",
+            Phase::Unknown => "Unknown",
+        }
+    }
+}
+
 impl PodSummary {
     /// Projects a pod; `None` for pods that are not Spark drivers or executors. Read leniently
     /// from the raw object: a malformed status costs its fields, never the pod or the list.
@@ -113,27 +167,21 @@ impl PodSummary {
             _ => return None,
         };
         let job = job_of(meta, role)?;
-        let status = &pod.data["status"];
-        let state = &status["containerStatuses"][0]["state"];
-        let terminated = &state["terminated"];
+        let PodStatus { phase, created, started_at, finished_at, exit_code, reason, node, restarts } = PodStatus::from_object(pod);
         Some(PodSummary {
             namespace: job.namespace.clone(),
             name: meta.name.clone().unwrap_or_default(),
             job,
             role,
             app_id: labels.get(labels::APP_SELECTOR).cloned(),
-            phase: Phase::parse(status["phase"].as_str()),
-            created: meta.creation_timestamp.as_ref().map(|t| t.0),
-            started_at: time(&state["running"]["startedAt"]).or_else(|| time(&terminated["startedAt"])),
-            finished_at: time(&terminated["finishedAt"]),
-            exit_code: terminated["exitCode"].as_i64().and_then(|c| i32::try_from(c).ok()),
-            reason: status["reason"]
-                .as_str()
-                .or_else(|| terminated["reason"].as_str())
-                .or_else(|| state["waiting"]["reason"].as_str())
-                .map(str::to_string),
-            node: pod.data["spec"]["nodeName"].as_str().map(str::to_string),
-            restarts: status["containerStatuses"][0]["restartCount"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+            phase,
+            created,
+            started_at,
+            finished_at,
+            exit_code,
+            reason,
+            node,
+            restarts,
             labels: keys.keep(Some(labels), meta.annotations.as_ref()),
             from_operator: labels.contains_key(labels::OPERATOR_APP),
             deleted: false,
@@ -147,13 +195,7 @@ impl PodSummary {
 
     /// The phase as Kubernetes names it.
     pub fn phase_name(&self) -> &'static str {
-        match self.phase {
-            Phase::Pending => "Pending",
-            Phase::Running => "Running",
-            Phase::Succeeded => "Succeeded",
-            Phase::Failed => "Failed",
-            Phase::Unknown => "Unknown",
-        }
+        self.phase.name()
     }
 }
 

@@ -295,6 +295,33 @@ pub fn operator_pod(name: &str, node: &str, ip: &str, booted: Timestamp, restart
     })
 }
 
+/// Label of the spark-submit pods Airflow's KubernetesPodOperator runs.
+pub const AIRFLOW_POD_LABEL: &str = "kubernetes_pod_operator";
+/// Label of a plain spark-submit pod (a Kubernetes Job or a CI runner), by convention.
+pub const SUBMIT_COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+/// EMR on EKS's job label, on the job runner and on the Spark pods it starts: it ties them.
+pub const JOB_LINK_LABEL: &str = "emr-containers.amazonaws.com/job.id";
+
+/// The pod that ran spark-submit for a job (KubernetesPodOperator's container is `base`),
+/// running on `node` from `at`.
+pub fn submitter_pod(namespace: &str, name: &str, labels: Value, node: &str, ip: &str, at: Timestamp) -> Value {
+    let mut pod = json!({
+        "metadata": {"name": name, "namespace": namespace, "labels": labels, "creationTimestamp": rfc3339(at)},
+        "spec": {
+            "containers": [{"name": "base", "image": "spark:4.0.1", "command": ["/opt/spark/bin/spark-submit"],
+                            "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}}],
+            "restartPolicy": "Never",
+            "serviceAccountName": "spark-submitter"
+        },
+        "status": {"phase": "Pending", "qosClass": "Burstable",
+                   "containerStatuses": [{"name": "base", "ready": false, "restartCount": 0, "image": "spark:4.0.1",
+                                          "state": {"waiting": {"reason": "ContainerCreating"}}}]}
+    });
+    schedule(&mut pod, node, at);
+    set_running(&mut pod, ip, at);
+    pod
+}
+
 /// A ScheduledSparkApplication that launches the runs of one template.
 pub fn scheduled_application(namespace: &str, name: &str, schedule: &str, at: Timestamp) -> Value {
     json!({

@@ -29,6 +29,7 @@ use std::time::Duration;
 const DRIVER_SIZE: Size = Size { cores: 1, memory_mib: 2048, overhead_mib: 384 };
 const DRIVER_CONTAINER: &str = "spark-kubernetes-driver";
 const EXECUTOR_CONTAINER: &str = "spark-kubernetes-executor";
+const CONTROLLER_CONTAINER: &str = "base";
 /// Marks a driver pod backed by a real Spark driver on loopback.
 pub const REAL_DRIVER: &str = "sim.sparkboard.io/real-driver";
 /// Where spark-operator runs, and its pod.
@@ -121,6 +122,8 @@ struct Run {
     next: usize,
     job_name: String,
     driver_pod: String,
+    /// The spark-submit pod of a run launched without the operator.
+    controller_pod: Option<String>,
     /// Spark's resource name prefix: executors and the driver service are named after it.
     prefix: String,
     app_id: String,
@@ -246,6 +249,11 @@ impl Workload {
                 (prefix.clone(), format!("{prefix}-driver"), prefix)
             }
         };
+        // Airflow's KubernetesPodOperator names its pod after the task; a Job after the job.
+        let controller_pod = (t.launcher == Launcher::SparkSubmit).then(|| match &t.airflow {
+            Some((_, task)) => format!("{}-{}", task.replace('_', "-"), &hex[..8]),
+            None => format!("{prefix}-submit"),
+        });
         let node = match t.outcome {
             Outcome::Unschedulable => None,
             Outcome::SpotLost => self.nodes.iter().filter(|n| n.spot).map(|n| n.name.clone()).next(),
@@ -259,6 +267,7 @@ impl Workload {
             next: 0,
             job_name,
             driver_pod,
+            controller_pod,
             prefix,
             app_id: format!("spark-{}", self.rng.hex(32)),
             submission_id: format!(
@@ -745,14 +754,44 @@ impl Workload {
             }
             Step::End => {
                 self.stop_real_driver(i);
+                if let Some(controller) = &self.runs[i].controller_pod {
+                    let _ = store.delete(&PODS, ns, controller);
+                }
                 let deleted =
                     if operator { store.delete(&SPARK_APPLICATIONS, ns, &job_name) } else { store.delete(&PODS, ns, &driver_pod) };
                 if let Err(e) = deleted {
                     tracing::debug!(job = %job_name, "end of run: {e}");
                 }
             }
-            Step::CreateApp => {}
+            Step::CreateApp => self.create_controller(i, &t, at),
         }
+    }
+
+    /// The spark-submit pod of a run without the operator: Airflow's KubernetesPodOperator (it
+    /// carries the task's labels) or a plain Job (tied to its Spark pods by a job label).
+    fn create_controller(&mut self, i: usize, t: &Template, at: Timestamp) {
+        let Some(name) = self.runs[i].controller_pod.clone() else { return };
+        let mut labels = job_labels(t, &self.runs[i]);
+        if t.airflow.is_some() {
+            labels[objects::AIRFLOW_POD_LABEL] = json!("True");
+        } else {
+            labels[objects::SUBMIT_COMPONENT_LABEL] = json!("spark-submit");
+        }
+        let (node, ip) = (self.nodes[0].name.clone(), self.pod_ip());
+        let ns = t.namespace.clone();
+        let _ = self.sim.store.create(&PODS, objects::submitter_pod(&ns, &name, labels, &node, &ip, at));
+        let submit = text::log4j(at, "INFO", "SparkKubernetesClientFactory", "Auto-configuring K8S client using current context from users K8S config file");
+        self.log(&ns, &name, CONTROLLER_CONTAINER, at, &[submit]);
+    }
+
+    /// The spark-submit pod exits with its driver (it waits for the app to complete).
+    fn end_controller(&mut self, i: usize, succeeded: bool, at: Timestamp) {
+        let Some(name) = self.runs[i].controller_pod.clone() else { return };
+        let ns = self.template(i).namespace.clone();
+        let (exit, reason) = if succeeded { (0, "Completed") } else { (1, "Error") };
+        let line = text::log4j(at, "INFO", "LoggingPodStatusWatcherImpl", &format!("Application {} finished.", self.runs[i].job_name));
+        self.log(&ns, &name, CONTROLLER_CONTAINER, at, &[line]);
+        self.end_container(&ns, &name, CONTROLLER_CONTAINER, |p| objects::set_terminated(p, exit, reason, at));
     }
 
     fn create_driver(&mut self, i: usize, t: &Template, at: Timestamp) {
@@ -910,6 +949,7 @@ impl Workload {
         }
         self.runs[i].driver_running = false;
         self.end_container(&ns, &driver_pod, DRIVER_CONTAINER, |p| objects::set_terminated(p, exit, reason, at));
+        self.end_controller(i, exit == 0, at);
         if t.launcher == Launcher::Operator {
             let failed = exit != 0;
             self.app_status(i, |s| {
@@ -990,6 +1030,7 @@ impl Workload {
             self.end_container(&ns, &name, EXECUTOR_CONTAINER, |p| objects::set_terminated(p, 1, "Error", at));
         }
         let _ = store.delete(&NODES, "", &node);
+        self.end_controller(i, false, at);
         let t = self.template(i).clone();
         let driver_pod = self.runs[i].driver_pod.clone();
         let job_name = self.runs[i].job_name.clone();
@@ -1045,9 +1086,13 @@ fn main_file(t: &Template) -> &'static str {
     if t.python { "s3a://jobs/main.py" } else { "local:///opt/spark/examples/jars/spark-examples.jar" }
 }
 
-/// Labels of the SparkApplication (and, through the operator, of its pods).
+/// Labels of the SparkApplication (and, through the operator, of its pods), or of a
+/// spark-submit run's pods and its controller.
 fn job_labels(t: &Template, run: &Run) -> Value {
     let mut labels = json!({"user": t.user, "team": t.namespace});
+    if t.launcher == Launcher::SparkSubmit && t.airflow.is_none() {
+        labels[objects::JOB_LINK_LABEL] = json!(run.prefix);
+    }
     if let Some((dag, task)) = &t.airflow {
         labels["dag_id"] = json!(dag);
         labels["task_id"] = json!(task);

@@ -7,6 +7,7 @@
 
 use crate::model::JobModel;
 use crate::model::app::AppSummary;
+use crate::model::controller::ControllerSummary;
 use crate::model::event::EventSummary;
 use crate::model::labels::LabelKeys;
 use crate::model::node::NodeInfo;
@@ -25,10 +26,11 @@ trait Projection: Send + Sync + 'static {
     fn resource() -> ApiResource;
     fn label_selector() -> Option<&'static str>;
     /// `keys`: which labels name the user, team and Airflow task.
-    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<Self::Summary>;
+    fn project(object: &DynamicObject, keys: &LabelKeys, source: &str) -> Option<Self::Summary>;
     fn apply(model: &JobModel, summary: Self::Summary);
     fn delete(model: &JobModel, object: &DynamicObject);
-    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<Self::Summary>);
+    /// A fresh full list from the watcher named `source`.
+    fn replace(model: &JobModel, source: &str, namespace: Option<&str>, summaries: Vec<Self::Summary>);
 }
 
 /// A core/v1 resource.
@@ -60,7 +62,7 @@ impl Projection for SparkApps {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<AppSummary> {
+    fn project(object: &DynamicObject, keys: &LabelKeys, _source: &str) -> Option<AppSummary> {
         AppSummary::from_object(object, keys)
     }
     fn apply(model: &JobModel, summary: AppSummary) {
@@ -71,7 +73,7 @@ impl Projection for SparkApps {
             model.delete_app(&JobKey { namespace: namespace.to_string(), name: name.to_string() });
         }
     }
-    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<AppSummary>) {
+    fn replace(model: &JobModel, _source: &str, namespace: Option<&str>, summaries: Vec<AppSummary>) {
         model.replace_apps(namespace, summaries);
     }
 }
@@ -95,7 +97,7 @@ impl Projection for ScheduledApps {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject, _keys: &LabelKeys) -> Option<ScheduleSummary> {
+    fn project(object: &DynamicObject, _keys: &LabelKeys, _source: &str) -> Option<ScheduleSummary> {
         ScheduleSummary::from_object(object)
     }
     fn apply(model: &JobModel, summary: ScheduleSummary) {
@@ -106,7 +108,7 @@ impl Projection for ScheduledApps {
             model.delete_schedule(&JobKey { namespace: namespace.to_string(), name: name.to_string() });
         }
     }
-    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<ScheduleSummary>) {
+    fn replace(model: &JobModel, _source: &str, namespace: Option<&str>, summaries: Vec<ScheduleSummary>) {
         model.replace_schedules(namespace, summaries);
     }
 }
@@ -124,7 +126,7 @@ impl Projection for SparkPods {
     fn label_selector() -> Option<&'static str> {
         Some(labels::ROLE)
     }
-    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<PodSummary> {
+    fn project(object: &DynamicObject, keys: &LabelKeys, _source: &str) -> Option<PodSummary> {
         PodSummary::from_object(object, keys)
     }
     fn apply(model: &JobModel, summary: PodSummary) {
@@ -135,8 +137,41 @@ impl Projection for SparkPods {
             model.delete_pod(namespace, name);
         }
     }
-    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<PodSummary>) {
+    fn replace(model: &JobModel, _source: &str, namespace: Option<&str>, summaries: Vec<PodSummary>) {
         model.replace_pods(namespace, summaries);
+    }
+}
+
+/// Controller pods: what submitted a job, by a configured label selector.
+struct ControllerPods;
+
+impl Projection for ControllerPods {
+    type Summary = ControllerSummary;
+    const NAME: &'static str = "controller pods";
+
+    fn resource() -> ApiResource {
+        core_v1("Pod", "pods")
+    }
+    fn label_selector() -> Option<&'static str> {
+        None
+    }
+    fn project(object: &DynamicObject, keys: &LabelKeys, source: &str) -> Option<ControllerSummary> {
+        // A Spark pod that happens to match the selector is a Spark pod, not a controller.
+        if object.metadata.labels.as_ref().is_some_and(|l| l.contains_key(labels::ROLE)) {
+            return None;
+        }
+        ControllerSummary::from_object(object, keys, source)
+    }
+    fn apply(model: &JobModel, summary: ControllerSummary) {
+        model.apply_controller(summary);
+    }
+    fn delete(model: &JobModel, object: &DynamicObject) {
+        if let Some((namespace, name)) = namespaced(object) {
+            model.delete_controller(namespace, name);
+        }
+    }
+    fn replace(model: &JobModel, source: &str, namespace: Option<&str>, summaries: Vec<ControllerSummary>) {
+        model.replace_controllers(source, namespace, summaries);
     }
 }
 
@@ -153,7 +188,7 @@ impl Projection for Nodes {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<NodeInfo> {
+    fn project(object: &DynamicObject, keys: &LabelKeys, _source: &str) -> Option<NodeInfo> {
         let _ = keys;
         NodeInfo::from_object(object)
     }
@@ -165,7 +200,7 @@ impl Projection for Nodes {
             model.delete_node(name);
         }
     }
-    fn replace(model: &JobModel, _namespace: Option<&str>, summaries: Vec<NodeInfo>) {
+    fn replace(model: &JobModel, _source: &str, _namespace: Option<&str>, summaries: Vec<NodeInfo>) {
         model.replace_nodes(summaries);
     }
 }
@@ -183,7 +218,7 @@ impl Projection for Events {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject, keys: &LabelKeys) -> Option<EventSummary> {
+    fn project(object: &DynamicObject, keys: &LabelKeys, _source: &str) -> Option<EventSummary> {
         let _ = keys;
         EventSummary::from_object(object)
     }
@@ -195,43 +230,67 @@ impl Projection for Events {
             model.delete_event(namespace, name);
         }
     }
-    fn replace(model: &JobModel, namespace: Option<&str>, summaries: Vec<EventSummary>) {
+    fn replace(model: &JobModel, _source: &str, namespace: Option<&str>, summaries: Vec<EventSummary>) {
         model.replace_events(namespace, summaries);
     }
 }
 
-/// Starts the watchers: every namespace when `namespaces` is empty, else one watcher per
-/// namespace and resource. The model is ready once apps and pods have listed once; nodes and
-/// events only add detail (and a deployment may not be allowed to list nodes), so the
-/// dashboard does not wait for them.
-pub fn spawn(client: Client, namespaces: &[String], model: Arc<JobModel>) -> Vec<tokio::task::JoinHandle<()>> {
-    let scopes: Vec<Option<String>> = if namespaces.is_empty() { vec![None] } else { namespaces.iter().cloned().map(Some).collect() };
-    let mut tasks = vec![start::<Nodes>(client.clone(), None, model.clone(), false)];
+/// What to watch, besides SparkApplications, Spark pods, nodes and events.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// Namespaces to watch; all when empty.
+    pub namespaces: Vec<String>,
+    /// Label selectors of controller pods (one watcher each).
+    pub controller_selectors: Vec<String>,
+}
+
+/// Starts the watchers: every namespace when none are given, else one watcher per namespace
+/// and resource. The model is ready once apps and pods have listed once; nodes, events,
+/// schedules and controllers only add detail (and a deployment may not be allowed to list
+/// nodes), so the dashboard does not wait for them.
+pub fn spawn(client: Client, sources: &Sources, model: Arc<JobModel>) -> Vec<tokio::task::JoinHandle<()>> {
+    let scopes: Vec<Option<String>> =
+        if sources.namespaces.is_empty() { vec![None] } else { sources.namespaces.iter().cloned().map(Some).collect() };
+    let mut tasks = vec![start::<Nodes>(client.clone(), None, None, model.clone(), false)];
     for scope in scopes {
-        tasks.push(start::<SparkApps>(client.clone(), scope.clone(), model.clone(), true));
-        tasks.push(start::<SparkPods>(client.clone(), scope.clone(), model.clone(), true));
-        tasks.push(start::<ScheduledApps>(client.clone(), scope.clone(), model.clone(), false));
-        tasks.push(start::<Events>(client.clone(), scope, model.clone(), false));
+        tasks.push(start::<SparkApps>(client.clone(), scope.clone(), None, model.clone(), true));
+        tasks.push(start::<SparkPods>(client.clone(), scope.clone(), None, model.clone(), true));
+        tasks.push(start::<ScheduledApps>(client.clone(), scope.clone(), None, model.clone(), false));
+        for selector in &sources.controller_selectors {
+            tasks.push(start::<ControllerPods>(client.clone(), scope.clone(), Some(selector.clone()), model.clone(), false));
+        }
+        tasks.push(start::<Events>(client.clone(), scope, None, model.clone(), false));
     }
     tasks
 }
 
-fn start<P: Projection>(client: Client, namespace: Option<String>, model: Arc<JobModel>, required: bool) -> tokio::task::JoinHandle<()> {
-    let source = format!("{}@{}", P::NAME, namespace.as_deref().unwrap_or("*"));
+/// Starts one watcher; `selector` overrides the projection's own label selector.
+fn start<P: Projection>(
+    client: Client,
+    namespace: Option<String>,
+    selector: Option<String>,
+    model: Arc<JobModel>,
+    required: bool,
+) -> tokio::task::JoinHandle<()> {
+    let scope = namespace.as_deref().unwrap_or("*");
+    let source = match &selector {
+        Some(selector) => format!("{}[{selector}]@{scope}", P::NAME),
+        None => format!("{}@{scope}", P::NAME),
+    };
     if required {
         model.expect_source(&source);
     }
-    tokio::spawn(follow::<P>(client, namespace, model, source))
+    tokio::spawn(follow::<P>(client, namespace, selector, model, source))
 }
 
-async fn follow<P: Projection>(client: Client, namespace: Option<String>, model: Arc<JobModel>, source: String) {
+async fn follow<P: Projection>(client: Client, namespace: Option<String>, selector: Option<String>, model: Arc<JobModel>, source: String) {
     let resource = P::resource();
     let api: Api<DynamicObject> = match &namespace {
         Some(ns) => Api::namespaced_with(client, ns, &resource),
         None => Api::all_with(client, &resource),
     };
     let mut config = watcher::Config::default();
-    if let Some(selector) = P::label_selector() {
+    if let Some(selector) = selector.as_deref().or(P::label_selector()) {
         config = config.labels(selector);
     }
     let mut events = watcher(api, config).default_backoff().boxed();
@@ -239,13 +298,13 @@ async fn follow<P: Projection>(client: Client, namespace: Option<String>, model:
     while let Some(event) = events.next().await {
         match event {
             Ok(watcher::Event::Init) => relist.clear(),
-            Ok(watcher::Event::InitApply(object)) => relist.extend(P::project(&object, model.label_keys())),
+            Ok(watcher::Event::InitApply(object)) => relist.extend(P::project(&object, model.label_keys(), &source)),
             Ok(watcher::Event::InitDone) => {
-                P::replace(&model, namespace.as_deref(), std::mem::take(&mut relist));
+                P::replace(&model, &source, namespace.as_deref(), std::mem::take(&mut relist));
                 model.source_synced(&source);
                 tracing::debug!(%source, "listed");
             }
-            Ok(watcher::Event::Apply(object)) => match P::project(&object, model.label_keys()) {
+            Ok(watcher::Event::Apply(object)) => match P::project(&object, model.label_keys(), &source) {
                 Some(summary) => P::apply(&model, summary),
                 // A pod that lost its spark-role label, say: it is no longer ours.
                 None => P::delete(&model, &object),
