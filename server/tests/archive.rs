@@ -170,3 +170,55 @@ async fn an_s3_outage_degrades_to_live_only_and_loses_nothing() {
     })
     .await;
 }
+
+/// Two replicas share one archive: both write every job they see finish (the same keys, so
+/// the writes are idempotent), two compactions race over the same hours, and a third replica
+/// started afterwards finds every job either of them saw deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_sharing_an_s3_archive_lose_nothing() {
+    let weed = Seaweed::start("archive-replicas").await;
+    bucket(&weed, "shared").await;
+    let sim = start_sim("archive-replicas", &["--speed", "6"]);
+    let (a, b) = (serve(&sim, "s3://shared/jobs", &weed.env()), serve(&sim, "s3://shared/jobs", &weed.env()));
+    wait_ready(&a.url).await;
+    wait_ready(&b.url).await;
+    let seen: Vec<String> = eventually("a few jobs deleted from Kubernetes", Duration::from_secs(60), || async {
+        let mut ids: Vec<String> = deleted_jobs(&a.url).await.iter().chain(deleted_jobs(&b.url).await.iter()).map(id).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() >= 4 { Ok(ids) } else { Err(format!("{ids:?}")) }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    drop((a, b));
+
+    // Both replicas compact at once, as if the hour had long ended.
+    let archive = |_: u8| async {
+        let store = sparkboard::archive::s3::S3Store::connect(sparkboard::archive::s3::S3Options {
+            bucket: "shared".into(),
+            prefix: "jobs".into(),
+            endpoint: Some(weed.endpoint.clone()),
+            region: None,
+            path_style: true,
+            credentials: Some((common::S3_ACCESS_KEY.into(), common::S3_SECRET_KEY.into())),
+        })
+        .await;
+        sparkboard::archive::jobs::JobArchive::new(std::sync::Arc::new(store))
+    };
+    let (x, y) = (archive(1).await, archive(2).await);
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
+    let (cx, cy) = tokio::join!(x.compact(later), y.compact(later));
+    assert!(cx.unwrap().folded + cy.unwrap().folded > 0, "something was compacted");
+    let (_, pending, segments) = x.census().await.unwrap();
+    assert_eq!(pending, 0, "every pending summary folded");
+    assert!(segments >= 1);
+
+    let c = serve(&sim, "s3://shared/jobs", &weed.env());
+    wait_ready(&c.url).await;
+    eventually("every job either replica saw, on a third one", Duration::from_secs(30), || async {
+        let now: Vec<String> = deleted_jobs(&c.url).await.iter().map(id).collect();
+        let missing: Vec<&String> = seen.iter().filter(|id| !now.contains(id)).collect();
+        if missing.is_empty() { Ok(()) } else { Err(format!("missing {missing:?}")) }
+    })
+    .await;
+}
