@@ -2,7 +2,7 @@
 // which `make test` builds first. The demo plays its workload three times faster, so state
 // changes arrive within seconds.
 import { defineConfig } from "@playwright/test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -10,6 +10,11 @@ const port = Number(process.env.E2E_PORT ?? 3107);
 const binary = process.env.SPARKBOARD_BIN ?? "../target/release/sparkboard";
 // A fresh job archive per run, so that jobs archived by an earlier run do not show up.
 const archive = mkdtempSync(join(tmpdir(), "sparkboard-e2e-archive-"));
+// A second dashboard whose archive cannot work (its path runs through a regular file), for the
+// banner that says so.
+const brokenPort = port + 1;
+const notADirectory = join(archive, "not-a-directory");
+writeFileSync(notADirectory, "");
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,12 +41,22 @@ export default defineConfig({
     },
     trace: "off",
   },
-  webServer: {
-    command: `${binary} demo --listen 127.0.0.1:${port} --speed 3 --archive ${archive}`,
-    url: `http://127.0.0.1:${port}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: `${binary} demo --listen 127.0.0.1:${port} --speed 3 --archive ${archive}/jobs`,
+      url: `http://127.0.0.1:${port}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      command: `${binary} demo --listen 127.0.0.1:${brokenPort} --archive ${notADirectory}/jobs`,
+      url: `http://127.0.0.1:${brokenPort}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  ],
 });

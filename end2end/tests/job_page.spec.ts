@@ -10,8 +10,16 @@ test("a job's name in the list opens its page with pods, events and Spark conf",
   const jobs = new JobsPage(page);
   await jobs.open();
   const list = (await (await request.get("/api/v1/jobs")).json()).jobs as Job[];
-  const running = list.find((j) => j.state === "RUNNING" && j.app_id);
-  expect(running, "a running job").toBeTruthy();
+  // A running SparkApplication (spark-submit jobs have no spec to read a configuration from).
+  let running: Job | undefined;
+  for (const j of list.filter((j) => j.state === "RUNNING" && j.app_id)) {
+    const detail = await (await request.get(`/api/v1/jobs/${j.namespace}/${j.name}`)).json();
+    if (Object.keys(detail.spark_conf).length > 0) {
+      running = j;
+      break;
+    }
+  }
+  expect(running, "a running SparkApplication").toBeTruthy();
   await page.locator(`tr[data-job="${running!.namespace}/${running!.name}"] a`).click();
   await expect(page).toHaveURL(new RegExp(`/jobs/${running!.namespace}/${running!.name}$`));
   const job = new JobPage(page);
