@@ -265,8 +265,13 @@ impl JobQuery {
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
     pub fn from_query_string(s: &str) -> Result<JobQuery, QueryError> {
-        let pairs: Vec<(String, String)> =
-            s.trim_start_matches('?').split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).map(|(k, v)| (decode(k), decode(v))).collect();
+        let pairs: Vec<(String, String)> = s
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+            .map(|(k, v)| (decode(k), decode(v)))
+            .collect();
         JobQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 

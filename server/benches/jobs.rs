@@ -14,7 +14,6 @@
 //! Figures only: these machines are noisy, so nothing here asserts a time.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use app::api::{ExecutorCounts, Failure, Job, JobState};
@@ -57,12 +56,21 @@ fn p50_p99(samples: &mut [f64]) -> (f64, f64) {
 }
 
 const NAMESPACES: [&str; 5] = ["data-eng", "ml", "analytics", "payments", "search"];
-const NAMES: [&str; 8] = ["daily-sales-agg", "orders-etl", "clickstream-sessionize", "feature-build", "churn-model-train", "fraud-score", "geo-enrich", "spark-pi"];
+const NAMES: [&str; 8] = [
+    "daily-sales-agg",
+    "orders-etl",
+    "clickstream-sessionize",
+    "feature-build",
+    "churn-model-train",
+    "fraud-score",
+    "geo-enrich",
+    "spark-pi",
+];
 
 /// A finished job as the archive holds it, spread over the last 30 days.
 fn archived_job(i: usize, now: Timestamp) -> Job {
     let submitted = now - SignedDuration::from_secs((i as i64 * 30 * 86_400) / ARCHIVED_JOBS as i64);
-    let failed = i % 7 == 0;
+    let failed = i.is_multiple_of(7);
     Job {
         namespace: NAMESPACES[i % NAMESPACES.len()].into(),
         name: format!("{}-{i:07}", NAMES[i % NAMES.len()]),
@@ -75,7 +83,10 @@ fn archived_job(i: usize, now: Timestamp) -> Job {
         finished_at: Some(submitted + SignedDuration::from_secs(600 + (i % 3000) as i64)),
         duration_s: Some(580.0 + (i % 3000) as f64),
         executors: ExecutorCounts { requested: 8, running: 0, completed: 8, failed: u32::from(failed), oom_killed: u32::from(failed) },
-        failure: failed.then(|| Failure { reason: "DriverOOMKilled".into(), message: "The driver container was killed for using more memory than its limit (exit code 137).".into() }),
+        failure: failed.then(|| Failure {
+            reason: "DriverOOMKilled".into(),
+            message: "The driver container was killed for using more memory than its limit (exit code 137).".into(),
+        }),
         airflow: None,
         scheduled_by: None,
         deleted_from_cluster: true,
@@ -292,7 +303,8 @@ async fn change_to_browser() {
     let sim_router = sim.router();
     let client = kube::Client::new(sim.router(), "default");
     let model = Arc::new(JobModel::default());
-    let _watchers = sparkboard::sources::spark_watch::spawn(client.clone(), &sparkboard::sources::spark_watch::Sources::default(), model.clone());
+    let _watchers =
+        sparkboard::sources::spark_watch::spawn(client.clone(), &sparkboard::sources::spark_watch::Sources::default(), model.clone());
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(sparkboard::views::AppState { model: model.clone(), archive: None }, leptos);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -318,7 +330,9 @@ async fn change_to_browser() {
         let mut stream = http.get(format!("http://{addr}/api/v1/jobs/stream?q={name}")).send().await.expect("stream").bytes_stream();
         let _ = stream.next().await; // the first (empty) page
         // The peer: a plain watch on the cluster.
-        let mut watch = kube::runtime::watcher(apps.clone(), kube::runtime::watcher::Config::default().fields(&format!("metadata.name={name}"))).boxed();
+        let mut watch =
+            kube::runtime::watcher(apps.clone(), kube::runtime::watcher::Config::default().fields(&format!("metadata.name={name}")))
+                .boxed();
         loop {
             if let Some(Ok(kube::runtime::watcher::Event::InitDone)) = watch.next().await {
                 break;

@@ -164,7 +164,12 @@ pub struct LabelArgs {
     #[arg(long = "airflow-try-label", env = "SPARKBOARD_AIRFLOW_TRY_LABEL", value_delimiter = ',', default_value = "try_number")]
     pub try_number: Vec<String>,
     /// Labels a controller pod shares with the Spark pods it started, which tie the two.
-    #[arg(long = "controller-link-label", env = "SPARKBOARD_CONTROLLER_LINK_LABEL", value_delimiter = ',', default_value = "emr-containers.amazonaws.com/job.id")]
+    #[arg(
+        long = "controller-link-label",
+        env = "SPARKBOARD_CONTROLLER_LINK_LABEL",
+        value_delimiter = ',',
+        default_value = "emr-containers.amazonaws.com/job.id"
+    )]
     pub link: Vec<String>,
     /// Label selector of the pods that submit Spark jobs (spark-submit run by Airflow, a Job,
     /// EMR on EKS's job runner); repeat for several (`;` between them in the environment).

@@ -205,6 +205,7 @@ async fn kubectl_watches_describes_and_deletes() {
         }
     }
     let _ = watch.kill();
+    let _ = watch.wait();
     assert!(lines.len() > initial + 2, "the watch showed no changes after the first {initial} lines: {lines:#?}");
 
     let driver = pod_in_phase(&sim, "data-eng", "spark-role=driver", "Running").await;

@@ -51,7 +51,10 @@ async fn dashboard_all_jobs(dashboard: &str) -> BTreeMap<String, (String, bool)>
         .iter()
         .map(|j| {
             let deleted = j["deleted_from_cluster"].as_bool().unwrap();
-            (format!("{}/{}", j["namespace"].as_str().unwrap(), j["name"].as_str().unwrap()), (j["state"].as_str().unwrap().to_string(), deleted))
+            (
+                format!("{}/{}", j["namespace"].as_str().unwrap(), j["name"].as_str().unwrap()),
+                (j["state"].as_str().unwrap().to_string(), deleted),
+            )
         })
         .collect()
 }
@@ -243,7 +246,13 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     let scheduled: Value = eventually("a run of a ScheduledSparkApplication with its schedule", Duration::from_secs(30), || async {
         let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
         for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["scheduled_by"].is_string() && j["deleted_from_cluster"] == false) {
-            let detail = get_json(&format!("{}/api/v1/jobs/{}/{}", dashboard.url, job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())).await;
+            let detail = get_json(&format!(
+                "{}/api/v1/jobs/{}/{}",
+                dashboard.url,
+                job["namespace"].as_str().unwrap(),
+                job["name"].as_str().unwrap()
+            ))
+            .await;
             if detail["schedule"].is_object() {
                 return Ok(detail);
             }
@@ -260,8 +269,19 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
         let what = if by_airflow { "a job with its Airflow submitter pod" } else { "a job with its spark-submit pod, tied by a job label" };
         let detail: Value = eventually(what, Duration::from_secs(60), || async {
             let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
-            for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["airflow"].is_object() == by_airflow && j["deleted_from_cluster"] == false) {
-                let detail = get_json(&format!("{}/api/v1/jobs/{}/{}", dashboard.url, job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())).await;
+            for job in jobs["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|j| j["airflow"].is_object() == by_airflow && j["deleted_from_cluster"] == false)
+            {
+                let detail = get_json(&format!(
+                    "{}/api/v1/jobs/{}/{}",
+                    dashboard.url,
+                    job["namespace"].as_str().unwrap(),
+                    job["name"].as_str().unwrap()
+                ))
+                .await;
                 if detail["pods"].as_array().unwrap().iter().any(|p| p["role"] == "controller") {
                     return Ok(detail);
                 }

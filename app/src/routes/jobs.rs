@@ -30,8 +30,15 @@ pub enum LiveStatus {
 }
 
 /// The time ranges the filter offers (any other value works in the URL too).
-const RANGES: [(&str, &str); 7] =
-    [("", "any time"), ("15m", "last 15 minutes"), ("1h", "last hour"), ("6h", "last 6 hours"), ("24h", "last 24 hours"), ("7d", "last 7 days"), ("30d", "last 30 days")];
+const RANGES: [(&str, &str); 7] = [
+    ("", "any time"),
+    ("15m", "last 15 minutes"),
+    ("1h", "last hour"),
+    ("6h", "last 6 hours"),
+    ("24h", "last 24 hours"),
+    ("7d", "last 7 days"),
+    ("30d", "last 30 days"),
+];
 
 #[component]
 pub fn JobsPage() -> impl IntoView {
@@ -154,9 +161,15 @@ fn Filters(query: Signal<JobQuery>, list: Signal<JobList>) -> impl IntoView {
 #[component]
 fn Warnings(list: Signal<JobList>) -> impl IntoView {
     move || {
-        list.get().warnings.into_iter().map(|w| view! {
-            <p class="mb-3 rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900" data-testid="warning">{w}</p>
-        }).collect_view()
+        list.get()
+            .warnings
+            .into_iter()
+            .map(|w| {
+                view! {
+                    <p class="mb-3 rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900" data-testid="warning">{w}</p>
+                }
+            })
+            .collect_view()
     }
 }
 

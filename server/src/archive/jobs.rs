@@ -101,8 +101,11 @@ impl JobArchive {
     pub async fn load(&self) -> Result<Loaded, ArchiveError> {
         let mut keys = self.store.list(SEGMENTS).await?;
         keys.extend(self.store.list(PENDING).await?);
-        let reads: Vec<(String, Result<Vec<Job>, ArchiveError>)> =
-            futures::stream::iter(keys).map(|key| async move { (key.clone(), self.read_summaries(&key).await) }).buffer_unordered(PARALLEL_READS).collect().await;
+        let reads: Vec<(String, Result<Vec<Job>, ArchiveError>)> = futures::stream::iter(keys)
+            .map(|key| async move { (key.clone(), self.read_summaries(&key).await) })
+            .buffer_unordered(PARALLEL_READS)
+            .collect()
+            .await;
         let mut loaded = Loaded { objects: reads.len(), ..Loaded::default() };
         let mut newest: HashMap<(String, String), Job> = HashMap::new();
         for (key, read) in reads {

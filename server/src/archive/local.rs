@@ -32,12 +32,7 @@ impl LocalDir {
     fn path(&self, op: &'static str, key: &str) -> Result<PathBuf, StoreError> {
         let relative = Path::new(key);
         if key.is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(StoreError::Failed {
-                store: self.describe(),
-                op,
-                key: key.to_string(),
-                detail: "not a plain relative key".into(),
-            });
+            return Err(StoreError::Failed { store: self.describe(), op, key: key.to_string(), detail: "not a plain relative key".into() });
         }
         Ok(self.root.join(relative))
     }

@@ -114,9 +114,10 @@ impl AppSummary {
                 .collect(),
             spark_conf: spark_conf(spec),
             labels: keys.keep(labels, meta.annotations.as_ref()),
-            scheduled_by: labels.and_then(|l| l.get("sparkoperator.k8s.io/scheduled-app-name")).cloned().or_else(|| {
-                meta.owner_references.iter().flatten().find(|o| o.kind == "ScheduledSparkApplication").map(|o| o.name.clone())
-            }),
+            scheduled_by: labels
+                .and_then(|l| l.get("sparkoperator.k8s.io/scheduled-app-name"))
+                .cloned()
+                .or_else(|| meta.owner_references.iter().flatten().find(|o| o.kind == "ScheduledSparkApplication").map(|o| o.name.clone())),
         })
     }
 }
@@ -153,7 +154,8 @@ mod tests {
             "dynamicAllocation": {"enabled": true, "maxExecutors": 8},
             "sparkConf": {"spark.executor.memory": "6g", "spark.sql.shuffle.partitions": "400", "weird": {"nested": 1}}
         }}));
-        let conf: std::collections::BTreeMap<_, _> = AppSummary::from_object(&app, &LabelKeys::default()).unwrap().spark_conf.into_iter().collect();
+        let conf: std::collections::BTreeMap<_, _> =
+            AppSummary::from_object(&app, &LabelKeys::default()).unwrap().spark_conf.into_iter().collect();
         assert_eq!(conf["spark.driver.cores"], "1");
         assert_eq!(conf["spark.executor.memory"], "6g");
         assert_eq!(conf["spark.dynamicAllocation.maxExecutors"], "8");
@@ -173,7 +175,8 @@ mod tests {
         assert_eq!((s.requested_executors, s.app_id), (None, None));
         let typed_wrong = object(json!({"metadata": {"name": "n", "namespace": "ns"}, "status": {"applicationState": {"state": 42}}}));
         assert_eq!(AppSummary::from_object(&typed_wrong, &LabelKeys::default()).unwrap().state, JobState::Unknown);
-        let no_status = AppSummary::from_object(&object(json!({"metadata": {"name": "new", "namespace": "ns"}})), &LabelKeys::default()).unwrap();
+        let no_status =
+            AppSummary::from_object(&object(json!({"metadata": {"name": "new", "namespace": "ns"}})), &LabelKeys::default()).unwrap();
         assert_eq!(no_status.state, JobState::New);
         assert!(AppSummary::from_object(&object(json!({"metadata": {"name": "x"}})), &LabelKeys::default()).is_none());
     }

@@ -102,19 +102,18 @@ fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary
     if !state.is_terminal() && state != JobState::Failing {
         // Not failed, but stuck: say so while it waits, it is what its owner needs to know.
         return match unschedulable {
-            Some(why) if pending => Some(Failure {
-                reason: "Unschedulable".into(),
-                message: format!("The driver pod cannot be scheduled: {why}"),
-            }),
+            Some(why) if pending => {
+                Some(Failure { reason: "Unschedulable".into(), message: format!("The driver pod cannot be scheduled: {why}") })
+            }
             _ => None,
         };
     }
     if state == JobState::Completed {
         return None;
     }
-    let error = app.and_then(|a| a.error_message.clone()).or_else(|| {
-        unschedulable.filter(|_| pending).map(|why| format!("The driver pod could not be scheduled: {why}"))
-    });
+    let error = app
+        .and_then(|a| a.error_message.clone())
+        .or_else(|| unschedulable.filter(|_| pending).map(|why| format!("The driver pod could not be scheduled: {why}")));
     let (reason, message) = match (state, driver) {
         (JobState::SubmissionFailed, _) => ("SubmissionFailed", error.unwrap_or_else(|| "spark-submit failed".into())),
         (_, Some(d)) if d.reason.as_deref() == Some("NodeShutdown") => (

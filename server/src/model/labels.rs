@@ -80,7 +80,8 @@ mod tests {
         let keys = LabelKeys { user: vec!["owner".into(), "user".into()], ..LabelKeys::default() };
         let labels: BTreeMap<String, String> =
             [("user", "bob"), ("run_id", "scheduled__2026-11-21T0800000000-abc"), ("noise", "x")].map(|(k, v)| (k.into(), v.into())).into();
-        let annotations: BTreeMap<String, String> = [("run_id", "scheduled__2026-11-21T08:00:00+00:00")].map(|(k, v)| (k.into(), v.into())).into();
+        let annotations: BTreeMap<String, String> =
+            [("run_id", "scheduled__2026-11-21T08:00:00+00:00")].map(|(k, v)| (k.into(), v.into())).into();
         let kept = keys.keep(Some(&labels), Some(&annotations));
         assert_eq!(kept.first(&keys.user), Some("bob"));
         assert_eq!(kept.first(&keys.run_id), Some("scheduled__2026-11-21T08:00:00+00:00"));

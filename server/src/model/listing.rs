@@ -40,7 +40,8 @@ pub fn page<'a>(jobs: impl Iterator<Item = &'a Job>, query: &JobQuery, now: Time
     }
     let limit = query.page_size();
     let on_side = side.len();
-    let cmp = |a: &(SortKey<'_>, &Job), b: &(SortKey<'_>, &Job)| m.compare((a.0, &a.1.namespace, &a.1.name), (b.0, &b.1.namespace, &b.1.name));
+    let cmp =
+        |a: &(SortKey<'_>, &Job), b: &(SortKey<'_>, &Job)| m.compare((a.0, &a.1.namespace, &a.1.name), (b.0, &b.1.namespace, &b.1.name));
     if on_side > limit {
         if before {
             side.select_nth_unstable_by(on_side - limit, cmp);

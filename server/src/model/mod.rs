@@ -85,9 +85,9 @@ pub struct Gone {
 
 /// What the model knows of one job's detail.
 pub enum Detail {
-    Here(JobDetail),
+    Here(Box<JobDetail>),
     /// Gone from Kubernetes and from memory: the archive has the rest.
-    Archived(Job),
+    Archived(Box<Job>),
 }
 
 #[derive(Default)]
@@ -128,12 +128,7 @@ impl Inner {
     }
 
     fn pods_of(&self, key: &JobKey) -> Vec<&PodSummary> {
-        self.pods_by_job
-            .get(key)
-            .into_iter()
-            .flatten()
-            .filter_map(|name| self.pods.get(&(key.namespace.clone(), name.clone())))
-            .collect()
+        self.pods_by_job.get(key).into_iter().flatten().filter_map(|name| self.pods.get(&(key.namespace.clone(), name.clone()))).collect()
     }
 
     /// The controller pods that submitted `key`'s job: those sharing its Airflow task or a
@@ -302,12 +297,12 @@ impl JobModel {
     pub fn job_detail(&self, key: &JobKey) -> Option<Detail> {
         let inner = self.read();
         if let Some(job) = inner.jobs.get(key) {
-            return Some(Detail::Here(inner.detail(key, live(job, Timestamp::now()), &self.label_keys)));
+            return Some(Detail::Here(Box::new(inner.detail(key, live(job, Timestamp::now()), &self.label_keys))));
         }
         let gone = inner.gone.get(key)?;
         Some(match &gone.detail {
-            Some(detail) => Detail::Here(JobDetail::clone(detail)),
-            None => Detail::Archived(gone.job.clone()),
+            Some(detail) => Detail::Here(Box::new(JobDetail::clone(detail))),
+            None => Detail::Archived(Box::new(gone.job.clone())),
         })
     }
 
@@ -316,7 +311,8 @@ impl JobModel {
     pub fn archive_snapshot(&self, key: &JobKey) -> Option<JobDetail> {
         let inner = self.read();
         if let Some(job) = inner.jobs.get(key) {
-            let archived = inner.gone.get(key).is_some_and(|g| g.detail.is_none() && Job { deleted_from_cluster: false, ..g.job.clone() } == *job);
+            let archived =
+                inner.gone.get(key).is_some_and(|g| g.detail.is_none() && Job { deleted_from_cluster: false, ..g.job.clone() } == *job);
             return (!archived).then(|| inner.detail(key, job.clone(), &self.label_keys));
         }
         inner.gone.get(key).and_then(|g| g.detail.as_deref().cloned())
@@ -529,7 +525,9 @@ impl JobModel {
     fn unschedulable<'a>(inner: &'a Inner, pods: &[&PodSummary]) -> Option<&'a str> {
         pods.iter()
             .filter(|p| p.role == Role::Driver && !p.deleted)
-            .filter_map(|p| inner.events_by_object.get(&ObjectRef { kind: "Pod".into(), namespace: p.namespace.clone(), name: p.name.clone() }))
+            .filter_map(|p| {
+                inner.events_by_object.get(&ObjectRef { kind: "Pod".into(), namespace: p.namespace.clone(), name: p.name.clone() })
+            })
             .flatten()
             .filter_map(|id| inner.events.get(id))
             .filter(|e| e.reason == "FailedScheduling")
@@ -815,7 +813,9 @@ mod tests {
             labels["sparkoperator.k8s.io/app-name"] = json!(app);
         }
         // A spark-submit executor finds its driver through its owner.
-        let owner = name.split_once("-exec-").map(|(job, _)| json!([{"apiVersion": "v1", "kind": "Pod", "name": format!("{job}-driver"), "uid": "u"}]));
+        let owner = name
+            .split_once("-exec-")
+            .map(|(job, _)| json!([{"apiVersion": "v1", "kind": "Pod", "name": format!("{job}-driver"), "uid": "u"}]));
         PodSummary::from_object(
             &serde_json::from_value(json!({
                 "metadata": {"name": name, "namespace": "ns", "labels": labels, "creationTimestamp": "2026-11-21T05:00:00Z",

@@ -238,8 +238,9 @@ pub fn driver_out_of_memory(t: Timestamp) -> Vec<String> {
 /// spark-operator v2's zap console line.
 pub fn operator(t: Timestamp, level: &str, caller: &str, message: &str, namespace: &str, name: &str, state: &str) -> String {
     format!(
-        "{}\t{level}\t{caller}\t{message}\t{{\"name\": \"{name}\", \"namespace\": \"{namespace}\", \"state\": \"{state}\"}}",
-        format!("{}.{:03}Z", t.strftime("%Y-%m-%dT%H:%M:%S"), t.subsec_millisecond())
+        "{}.{:03}Z\t{level}\t{caller}\t{message}\t{{\"name\": \"{name}\", \"namespace\": \"{namespace}\", \"state\": \"{state}\"}}",
+        t.strftime("%Y-%m-%dT%H:%M:%S"),
+        t.subsec_millisecond()
     )
 }
 

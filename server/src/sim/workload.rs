@@ -447,6 +447,8 @@ impl Workload {
         }
     }
 
+    // Each argument is one field of the event as the kubelet or scheduler writes it.
+    #[allow(clippy::too_many_arguments)]
     fn pod_event(&mut self, namespace: &str, pod: &str, reason: &str, message: &str, warning: bool, component: &str, at: Timestamp) {
         let uid = self
             .sim
@@ -780,7 +782,12 @@ impl Workload {
         let (node, ip) = (self.nodes[0].name.clone(), self.pod_ip());
         let ns = t.namespace.clone();
         let _ = self.sim.store.create(&PODS, objects::submitter_pod(&ns, &name, labels, &node, &ip, at));
-        let submit = text::log4j(at, "INFO", "SparkKubernetesClientFactory", "Auto-configuring K8S client using current context from users K8S config file");
+        let submit = text::log4j(
+            at,
+            "INFO",
+            "SparkKubernetesClientFactory",
+            "Auto-configuring K8S client using current context from users K8S config file",
+        );
         self.log(&ns, &name, CONTROLLER_CONTAINER, at, &[submit]);
     }
 

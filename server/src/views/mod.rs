@@ -32,8 +32,8 @@ impl AppState {
     /// record. A record that cannot be read still gives the job's summary, with a warning.
     pub async fn job_detail(&self, key: &JobKey) -> Option<JobDetail> {
         let job = match self.model.job_detail(key)? {
-            Detail::Here(detail) => return Some(detail),
-            Detail::Archived(job) => job,
+            Detail::Here(detail) => return Some(*detail),
+            Detail::Archived(job) => *job,
         };
         let summary_only = |warning: String| JobDetail {
             job: job.clone(),

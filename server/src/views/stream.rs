@@ -69,7 +69,12 @@ fn same_page(a: &JobList, b: &JobList) -> bool {
 fn same_detail(a: &Option<JobDetail>, b: &Option<JobDetail>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => {
-            same_but_the_clock(&a.job, &b.job) && a.pods == b.pods && a.events == b.events && a.spark_conf == b.spark_conf && a.schedule == b.schedule && a.warnings == b.warnings
+            same_but_the_clock(&a.job, &b.job)
+                && a.pods == b.pods
+                && a.events == b.events
+                && a.spark_conf == b.spark_conf
+                && a.schedule == b.schedule
+                && a.warnings == b.warnings
         }
         (None, None) => true,
         _ => false,
@@ -81,7 +86,10 @@ fn page(model: &JobModel, query: &app::query::JobQuery) -> JobList {
     model.query(query, |namespace| can_view(&caller, namespace))
 }
 
-async fn list_stream(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+async fn list_stream(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let query = parse_query(raw.as_deref())?;
     let model = state.model.clone();
     let feed = model.subscribe();
@@ -108,31 +116,35 @@ async fn list_stream(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-async fn job_stream(State(state): State<AppState>, Path((namespace, name)): Path<(String, String)>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn job_stream(
+    State(state): State<AppState>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let key = JobKey { namespace, name };
     let feed = state.model.subscribe();
     let visible = can_view(&Caller, &key.namespace);
     let detail = move |state: AppState, key: JobKey| async move { if visible { state.job_detail(&key).await } else { None } };
     let first = detail(state.clone(), key.clone()).await;
-    let stream = futures::stream::unfold((Some(first), None::<Option<JobDetail>>, feed, None), move |(pending, last, mut feed, sent_at)| {
-        let (state, key) = (state.clone(), key.clone());
-        async move {
-            let mut pending = pending;
-            loop {
-                if let Some(detail) = pending.take() {
-                    let out = event(&detail);
-                    return Some((Ok(out), (None, Some(detail), feed, Some(Instant::now()))));
-                }
-                // The empty key is a nudge for every view (archive loaded, a warning changed).
-                if !next_change(&mut feed, sent_at, |t| t.key == key || t.key.name.is_empty()).await {
-                    return None;
-                }
-                let fresh = detail(state.clone(), key.clone()).await;
-                if !last.as_ref().is_some_and(|l| same_detail(l, &fresh)) {
-                    pending = Some(fresh);
+    let stream =
+        futures::stream::unfold((Some(first), None::<Option<JobDetail>>, feed, None), move |(pending, last, mut feed, sent_at)| {
+            let (state, key) = (state.clone(), key.clone());
+            async move {
+                let mut pending = pending;
+                loop {
+                    if let Some(detail) = pending.take() {
+                        let out = event(&detail);
+                        return Some((Ok(out), (None, Some(detail), feed, Some(Instant::now()))));
+                    }
+                    // The empty key is a nudge for every view (archive loaded, a warning changed).
+                    if !next_change(&mut feed, sent_at, |t| t.key == key || t.key.name.is_empty()).await {
+                        return None;
+                    }
+                    let fresh = detail(state.clone(), key.clone()).await;
+                    if !last.as_ref().is_some_and(|l| same_detail(l, &fresh)) {
+                        pending = Some(fresh);
+                    }
                 }
             }
-        }
-    });
+        });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -143,7 +143,8 @@ impl Seaweed {
         std::fs::create_dir_all(&data).expect("data dir");
         let mut args: Vec<String> = vec!["-logtostderr=true".into(), "mini".into(), "-ip=127.0.0.1".into(), "-ip.bind=127.0.0.1".into()];
         args.push(format!("-dir={}", data.display()));
-        for flag in ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc", "s3.port.grpc"] {
+        for flag in ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc", "s3.port.grpc"]
+        {
             args.push(format!("-{flag}={}", free_port()));
         }
         args.extend([
