@@ -17,6 +17,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// How long shutdown waits for the archive writer: well inside Kubernetes' default 30 s grace.
+const SHUTDOWN_FLUSH: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The name cargo-leptos gives the browser bundle (`output-name` in Cargo.toml).
 const OUTPUT_NAME: &str = "sparkboard";
 
@@ -112,16 +115,24 @@ async fn dashboard(
     let model = Arc::new(JobModel::new(model));
     let archive = open_archive(archive).await?;
     let mut tasks = spark_watch::spawn(client, &sources, model.clone());
-    if let Some(archive) = &archive {
-        let options = WriterOptions { compact_every: archive_args.compact_every()?, ..WriterOptions::default() };
-        tasks.extend(writer::spawn(model.clone(), archive.clone(), options));
-    }
+    let writer = match &archive {
+        Some(archive) => {
+            let options = WriterOptions { compact_every: archive_args.compact_every()?, ..WriterOptions::default() };
+            Some(writer::spawn(model.clone(), archive.clone(), options))
+        }
+        None => None,
+    };
     let listener = bind(listen).await?;
     let addr = listener.local_addr()?;
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
     let router = views::router(AppState { model, archive }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    // Finished jobs still settling or waiting for the archive: write them before going.
+    if let Some(writer) = writer {
+        writer.flush(SHUTDOWN_FLUSH).await;
+        tasks.extend(writer.tasks);
+    }
     tasks.iter().for_each(|t| t.abort());
     Ok(())
 }

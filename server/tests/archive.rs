@@ -46,9 +46,8 @@ async fn jobs_outlive_kubernetes_and_a_restart(test: &str, archive: &str, env: &
     let gone_id = id(&gone);
     let before = get_json(&format!("{}/api/v1/jobs/{gone_id}", first.url)).await;
     assert!(!before["pods"].as_array().unwrap().is_empty(), "{before}");
-    // Give the writer its settle time, then restart.
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    drop(first);
+    // A graceful stop writes what is still settling.
+    first.terminate();
 
     let second = serve(&sim, archive, env);
     wait_ready(&second.url).await;
@@ -158,8 +157,7 @@ async fn an_s3_outage_degrades_to_live_only_and_loses_nothing() {
         if list["warnings"].as_array().unwrap().is_empty() { Ok(()) } else { Err(list["warnings"].to_string()) }
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    drop(dashboard);
+    dashboard.terminate();
 
     let again = serve(&sim, "s3://jobs", &weed.env());
     wait_ready(&again.url).await;
@@ -189,8 +187,8 @@ async fn replicas_sharing_an_s3_archive_lose_nothing() {
         if ids.len() >= 4 { Ok(ids) } else { Err(format!("{ids:?}")) }
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    drop((a, b));
+    a.terminate();
+    b.terminate();
 
     // Both replicas compact at once, as if the hour had long ended.
     let archive = |_: u8| async {

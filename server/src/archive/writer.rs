@@ -9,10 +9,10 @@ use super::jobs::JobArchive;
 use crate::model::JobModel;
 use crate::model::pod::JobKey;
 use jiff::Timestamp;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -36,16 +36,35 @@ impl Default for WriterOptions {
     }
 }
 
-/// Starts loading, writing and compacting; the tasks end with the process.
-pub fn spawn(model: Arc<JobModel>, archive: Arc<JobArchive>, options: WriterOptions) -> Vec<JoinHandle<()>> {
+/// The running writer: its tasks, and a way to write what is waiting before the process ends.
+pub struct Writer {
+    pub tasks: Vec<JoinHandle<()>>,
+    flush: mpsc::UnboundedSender<oneshot::Sender<()>>,
+}
+
+impl Writer {
+    /// Writes every job waiting (settling or retrying) now, giving up after `limit`: what
+    /// Kubernetes' termination grace period allows on shutdown.
+    pub async fn flush(&self, limit: Duration) {
+        let (done, wait) = oneshot::channel();
+        if self.flush.send(done).is_ok() && tokio::time::timeout(limit, wait).await.is_err() {
+            tracing::warn!("gave up writing finished jobs to the archive after {limit:?}");
+        }
+    }
+}
+
+/// Starts loading, writing and compacting.
+pub fn spawn(model: Arc<JobModel>, archive: Arc<JobArchive>, options: WriterOptions) -> Writer {
     let (tx, rx) = mpsc::unbounded_channel();
+    let (flush, flushes) = mpsc::unbounded_channel();
     model.attach_archive(tx);
     let status = Arc::new(Status::default());
-    vec![
+    let tasks = vec![
         tokio::spawn(load(model.clone(), archive.clone(), options.clone(), status.clone())),
-        tokio::spawn(write(model, archive.clone(), rx, options.clone(), status)),
+        tokio::spawn(write(model, archive.clone(), rx, flushes, options.clone(), status)),
         tokio::spawn(compact(archive, options)),
-    ]
+    ];
+    Writer { tasks, flush }
 }
 
 /// What the banner says is built from both tasks' last outcome.
@@ -114,11 +133,14 @@ async fn write(
     model: Arc<JobModel>,
     archive: Arc<JobArchive>,
     mut requests: mpsc::UnboundedReceiver<JobKey>,
+    mut flushes: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
     options: WriterOptions,
     status: Arc<Status>,
 ) {
     // When each waiting job is due; a job asked for again while waiting keeps its turn.
     let mut due: HashMap<JobKey, Instant> = HashMap::new();
+    // Jobs whose last write failed: the banner stays until none is left.
+    let mut failing: HashSet<JobKey> = HashSet::new();
     let mut retry = options.retry;
     loop {
         let next = due.values().min().copied();
@@ -128,32 +150,62 @@ async fn write(
                 None => std::future::pending().await,
             }
         };
+        let mut flushed = None;
         tokio::select! {
             request = requests.recv() => match request {
-                Some(key) => { due.entry(key).or_insert_with(|| Instant::now() + options.settle); }
+                Some(key) => {
+                    due.entry(key).or_insert_with(|| Instant::now() + options.settle);
+                    continue;
+                }
                 None => return,
             },
-            () = sleep => {
+            Some(done) = flushes.recv() => {
                 let now = Instant::now();
-                let ready: Vec<JobKey> = due.iter().filter(|(_, at)| **at <= now).map(|(k, _)| k.clone()).collect();
-                for key in ready {
-                    due.remove(&key);
-                    let Some(detail) = model.archive_snapshot(&key) else { continue };
-                    match archive.put(&detail, Timestamp::now()).await {
-                        Ok(()) => {
-                            model.archived(&detail.job);
-                            retry = options.retry;
-                            status.set(&model, None, Some(None));
+                due.values_mut().for_each(|at| *at = now);
+                flushed = Some(done);
+            }
+            () = sleep => {}
+        }
+        let now = Instant::now();
+        let ready: Vec<JobKey> = due.iter().filter(|(_, at)| **at <= now).map(|(k, _)| k.clone()).collect();
+        for key in ready {
+            due.remove(&key);
+            let Some(detail) = model.archive_snapshot(&key) else {
+                failing.remove(&key);
+                continue;
+            };
+            match archive.put(&detail, Timestamp::now()).await {
+                Ok(()) => {
+                    model.archived(&detail.job);
+                    failing.remove(&key);
+                    if retry > options.retry {
+                        // The store is back: what waited for it need not wait out its backoff.
+                        let now = Instant::now();
+                        for waiting in &failing {
+                            if let Some(at) = due.get_mut(waiting) {
+                                *at = now;
+                            }
                         }
-                        Err(e) => {
-                            tracing::warn!(job = %format!("{}/{}", key.namespace, key.name), "cannot archive: {e}");
-                            due.insert(key, Instant::now() + retry);
-                            retry = next_retry(retry);
-                            status.set(&model, None, Some(Some(e.to_string())));
-                        }
+                        retry = options.retry;
+                    }
+                    if failing.is_empty() {
+                        status.set(&model, None, Some(None));
                     }
                 }
+                Err(e) => {
+                    tracing::warn!(job = %format!("{}/{}", key.namespace, key.name), "cannot archive: {e}");
+                    // On a flush there is no later: one attempt each.
+                    if flushed.is_none() {
+                        due.insert(key.clone(), Instant::now() + retry);
+                    }
+                    failing.insert(key);
+                    retry = next_retry(retry);
+                    status.set(&model, None, Some(Some(e.to_string())));
+                }
             }
+        }
+        if let Some(done) = flushed {
+            let _ = done.send(());
         }
     }
 }

@@ -36,6 +36,7 @@ pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], cx: 
         _ => None,
     };
     let labels = app.map(|a| &a.labels).or(driver.map(|d| &d.labels));
+    let executors = executor_counts(app, pods);
     Job {
         namespace: key.namespace.clone(),
         name: key.name.clone(),
@@ -47,8 +48,8 @@ pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], cx: 
         started_at,
         finished_at,
         duration_s,
-        executors: executor_counts(app, pods),
-        failure: failure(state, app, driver, cx.unschedulable),
+        executors,
+        failure: failure(state, app, driver, cx.unschedulable).map(|f| with_executor_ooms(f, &executors)),
         airflow: labels.and_then(|l| airflow_task(l, cx.keys)),
         scheduled_by: app.and_then(|a| a.scheduled_by.clone()),
         deleted_from_cluster: false,
@@ -137,6 +138,22 @@ fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary
     Some(Failure { reason: reason.into(), message })
 }
 
+/// Executors killed for memory often explain a failure the driver reports vaguely ("Job
+/// aborted due to stage failure"): name them.
+fn with_executor_ooms(failure: Failure, executors: &ExecutorCounts) -> Failure {
+    match executors.oom_killed {
+        0 => failure,
+        n => Failure {
+            message: format!(
+                "{} {n} executor{} OOMKilled (exit code 137): raise spark.executor.memoryOverhead, or spark.executor.memory.",
+                failure.message.trim_end(),
+                if n == 1 { " was" } else { "s were" }
+            ),
+            ..failure
+        },
+    }
+}
+
 /// The Airflow task, from the labels (or annotations) Airflow's Kubernetes operators set.
 pub fn airflow_task(labels: &LabelsOfInterest, keys: &LabelKeys) -> Option<AirflowTask> {
     Some(AirflowTask {
@@ -163,6 +180,16 @@ mod tests {
 
     fn at(now: &str) -> Context<'static> {
         Context { keys: &KEYS, unschedulable: None, now: t(now) }
+    }
+
+    #[test]
+    fn executors_killed_for_memory_are_named_in_a_failure() {
+        let driver = pod(Role::Driver, Phase::Failed, Some(1), Some("Error"));
+        let mut oom = pod(Role::Executor, Phase::Failed, Some(137), Some("OOMKilled"));
+        oom.name = "x-exec-1".into();
+        let failure = derive(&key(), None, &[&driver, &oom], at("2026-11-21T06:00:00Z")).failure.unwrap();
+        assert_eq!(failure.reason, "DriverFailed");
+        assert!(failure.message.contains("1 executor was OOMKilled"), "{}", failure.message);
     }
 
     #[test]

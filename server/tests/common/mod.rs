@@ -46,6 +46,21 @@ impl Process {
     }
 }
 
+impl Process {
+    /// Stops it as Kubernetes would: SIGTERM, then waits for it to finish its shutdown.
+    pub fn terminate(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("sparkboard did not stop within 30 s of SIGTERM");
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
