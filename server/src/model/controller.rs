@@ -5,8 +5,10 @@
 
 use super::labels::{LabelKeys, LabelsOfInterest};
 use super::pod::PodStatus;
+use super::{Inner, JobModel, job};
 use app::api::AirflowTask;
 use kube::api::DynamicObject;
+use std::collections::HashSet;
 
 /// A controller pod, projected.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +56,82 @@ pub fn links(labels: &LabelsOfInterest, airflow: Option<&AirflowTask>, keys: &La
         }
     }
     links
+}
+
+/// How many deleted controller pods are kept for the jobs they submitted.
+const KEEP_DELETED_CONTROLLERS: usize = 10_000;
+
+/// How the model keeps controller pods: indexed by link, kept a while after deletion.
+impl JobModel {
+    pub fn apply_controller(&self, controller: ControllerSummary) {
+        let mut inner = self.write();
+        let id = (controller.namespace.clone(), controller.name.clone());
+        Self::unlink_controller(&mut inner, &id, &self.label_keys);
+        let airflow = job::airflow_task(&controller.labels, &self.label_keys);
+        for link in links(&controller.labels, airflow.as_ref(), &self.label_keys) {
+            inner.controllers_by_link.entry((id.0.clone(), link)).or_default().insert(id.1.clone());
+        }
+        inner.controllers.insert(id, controller);
+        drop(inner);
+        self.nudge();
+    }
+
+    fn unlink_controller(inner: &mut Inner, id: &(String, String), keys: &LabelKeys) -> Option<ControllerSummary> {
+        let old = inner.controllers.remove(id)?;
+        let airflow = job::airflow_task(&old.labels, keys);
+        for link in links(&old.labels, airflow.as_ref(), keys) {
+            let slot = (id.0.clone(), link);
+            if let Some(names) = inner.controllers_by_link.get_mut(&slot) {
+                names.remove(&id.1);
+                if names.is_empty() {
+                    inner.controllers_by_link.remove(&slot);
+                }
+            }
+        }
+        Some(old)
+    }
+
+    /// A controller pod is gone from Kubernetes: kept, marked, for the page of its job; the
+    /// oldest deleted ones leave beyond a bound.
+    pub fn delete_controller(&self, namespace: &str, name: &str) {
+        let mut inner = self.write();
+        if let Some(c) = inner.controllers.get_mut(&(namespace.to_string(), name.to_string())) {
+            c.deleted = true;
+        }
+        let deleted: Vec<(Option<jiff::Timestamp>, (String, String))> = inner
+            .controllers
+            .iter()
+            .filter(|(_, c)| c.deleted)
+            .map(|(id, c)| (c.status.finished_at.or(c.status.created), id.clone()))
+            .collect();
+        if deleted.len() > KEEP_DELETED_CONTROLLERS + KEEP_DELETED_CONTROLLERS / 10 {
+            let mut deleted = deleted;
+            deleted.sort();
+            for (_, id) in deleted.into_iter().take(KEEP_DELETED_CONTROLLERS / 10) {
+                Self::unlink_controller(&mut inner, &id, &self.label_keys);
+            }
+        }
+        drop(inner);
+        self.nudge();
+    }
+
+    /// A fresh full list of the controller pods `source` watches, in `namespace` (all when None).
+    pub fn replace_controllers(&self, source: &str, namespace: Option<&str>, controllers: Vec<ControllerSummary>) {
+        let fresh: HashSet<(String, String)> = controllers.iter().map(|c| (c.namespace.clone(), c.name.clone())).collect();
+        let gone: Vec<(String, String)> = self
+            .read()
+            .controllers
+            .iter()
+            .filter(|(id, c)| c.source == source && !c.deleted && namespace.is_none_or(|ns| id.0 == ns) && !fresh.contains(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for (ns, name) in gone {
+            self.delete_controller(&ns, &name);
+        }
+        for controller in controllers {
+            self.apply_controller(controller);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod controller;
+mod detail;
 pub mod event;
 pub mod job;
 pub mod labels;
@@ -20,9 +21,9 @@ use self::controller::{ControllerSummary, Link};
 use self::event::{EventSummary, ObjectRef};
 use self::labels::LabelKeys;
 use self::node::NodeInfo;
-use self::pod::{JobKey, PodStatus, PodSummary, Role};
+use self::pod::{JobKey, PodSummary, Role};
 use self::schedule::ScheduleSummary;
-use ::app::api::{Event, Failure, Job, JobDetail, JobList, JobState, Pod, PodRole};
+use ::app::api::{Failure, Job, JobDetail, JobList, JobState};
 use ::app::query::JobQuery;
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -126,107 +127,7 @@ impl Inner {
             gone.shadowed = live;
         }
     }
-
-    fn pods_of(&self, key: &JobKey) -> Vec<&PodSummary> {
-        self.pods_by_job.get(key).into_iter().flatten().filter_map(|name| self.pods.get(&(key.namespace.clone(), name.clone()))).collect()
-    }
-
-    /// The controller pods that submitted `key`'s job: those sharing its Airflow task or a
-    /// link label with the job's app or driver.
-    fn controllers_of(&self, key: &JobKey, job: &Job, keys: &LabelKeys, pods: &[&PodSummary]) -> Vec<&ControllerSummary> {
-        let labels = self.apps.get(key).map(|a| &a.labels).or_else(|| pods.iter().find(|p| p.role == Role::Driver).map(|p| &p.labels));
-        let links = labels.map(|l| controller::links(l, job.airflow.as_ref(), keys)).unwrap_or_default();
-        let mut names: Vec<&String> =
-            links.into_iter().filter_map(|link| self.controllers_by_link.get(&(key.namespace.clone(), link))).flatten().collect();
-        names.sort();
-        names.dedup();
-        names.into_iter().filter_map(|name| self.controllers.get(&(key.namespace.clone(), name.clone()))).collect()
-    }
-
-    /// One row of the pods table.
-    fn pod_row(&self, name: &str, role: PodRole, status: &PodStatus, deleted: bool) -> Pod {
-        let node = status.node.as_ref().and_then(|n| self.nodes.get(n));
-        Pod {
-            name: name.to_string(),
-            role,
-            node: status.node.clone(),
-            instance_type: node.and_then(|n| n.instance_type.clone()),
-            capacity_type: node.and_then(|n| n.capacity_type.clone()),
-            phase: status.phase_name().to_string(),
-            restarts: status.restarts,
-            exit_code: status.exit_code,
-            reason: status.reason.clone(),
-            started_at: status.started_at,
-            finished_at: status.finished_at,
-            deleted,
-        }
-    }
-
-    /// The job's pods (deleted ones included; driver, then controllers, then executors),
-    /// events and Spark configuration, as of now.
-    fn detail(&self, key: &JobKey, job: Job, keys: &LabelKeys) -> JobDetail {
-        let mut pods = self.pods_of(key);
-        pods.sort_by_key(|p| (p.role != Role::Driver, executor_number(&p.name), p.name.clone()));
-        let controllers = self.controllers_of(key, &job, keys, &pods);
-        let mut about = vec![ObjectRef { kind: "SparkApplication".into(), namespace: key.namespace.clone(), name: key.name.clone() }];
-        let names_and_nodes = pods.iter().map(|p| (&p.name, &p.node)).chain(controllers.iter().map(|c| (&c.name, &c.status.node)));
-        for (name, node) in names_and_nodes {
-            about.push(ObjectRef { kind: "Pod".into(), namespace: key.namespace.clone(), name: name.clone() });
-            if let Some(node) = node {
-                about.push(ObjectRef { kind: "Node".into(), namespace: String::new(), name: node.clone() });
-            }
-        }
-        about.sort();
-        about.dedup();
-        let mut events: Vec<&EventSummary> =
-            about.iter().filter_map(|object| self.events_by_object.get(object)).flatten().filter_map(|id| self.events.get(id)).collect();
-        events.sort_by_key(|e| e.time);
-        let skip = events.len().saturating_sub(EVENTS_PER_JOB);
-        let row = |p: &&PodSummary| {
-            let status = PodStatus {
-                phase: p.phase,
-                created: p.created,
-                started_at: p.started_at,
-                finished_at: p.finished_at,
-                exit_code: p.exit_code,
-                reason: p.reason.clone(),
-                node: p.node.clone(),
-                restarts: p.restarts,
-            };
-            let role = if p.role == Role::Driver { PodRole::Driver } else { PodRole::Executor };
-            self.pod_row(&p.name, role, &status, p.deleted)
-        };
-        let (drivers, executors): (Vec<&PodSummary>, Vec<&PodSummary>) = pods.iter().partition(|p| p.role == Role::Driver);
-        let pods: Vec<Pod> = drivers
-            .iter()
-            .map(row)
-            .chain(controllers.iter().map(|c| self.pod_row(&c.name, PodRole::Controller, &c.status, c.deleted)))
-            .chain(executors.iter().map(row))
-            .collect();
-        let events = events
-            .into_iter()
-            .skip(skip)
-            .map(|e| Event {
-                time: e.time,
-                kind: if e.warning { "Warning" } else { "Normal" }.to_string(),
-                reason: e.reason.clone(),
-                message: e.message.clone(),
-                object: format!("{}/{}", e.about.kind.to_lowercase(), e.about.name),
-                count: e.count,
-            })
-            .collect();
-        let spark_conf = self.apps.get(key).map(|a| a.spark_conf.iter().cloned().collect()).unwrap_or_default();
-        let schedule = job
-            .scheduled_by
-            .as_ref()
-            .and_then(|name| self.schedules.get(&JobKey { namespace: key.namespace.clone(), name: name.clone() }))
-            .map(ScheduleSummary::wire);
-        JobDetail { job, pods, events, spark_conf, schedule, warnings: Vec::new() }
-    }
 }
-
-/// How many events the job page shows at most (the newest).
-const EVENTS_PER_JOB: usize = 200;
 
 impl Default for JobModel {
     fn default() -> Self {
@@ -417,79 +318,6 @@ impl JobModel {
         inner.schedules.extend(schedules.into_iter().map(|s| (s.key.clone(), s)));
         drop(inner);
         self.nudge();
-    }
-
-    /// How many deleted controller pods are kept for the jobs they submitted.
-    const KEEP_DELETED_CONTROLLERS: usize = 10_000;
-
-    pub fn apply_controller(&self, controller: ControllerSummary) {
-        let mut inner = self.write();
-        let id = (controller.namespace.clone(), controller.name.clone());
-        Self::unlink_controller(&mut inner, &id, &self.label_keys);
-        let airflow = job::airflow_task(&controller.labels, &self.label_keys);
-        for link in controller::links(&controller.labels, airflow.as_ref(), &self.label_keys) {
-            inner.controllers_by_link.entry((id.0.clone(), link)).or_default().insert(id.1.clone());
-        }
-        inner.controllers.insert(id, controller);
-        drop(inner);
-        self.nudge();
-    }
-
-    fn unlink_controller(inner: &mut Inner, id: &(String, String), keys: &LabelKeys) -> Option<ControllerSummary> {
-        let old = inner.controllers.remove(id)?;
-        let airflow = job::airflow_task(&old.labels, keys);
-        for link in controller::links(&old.labels, airflow.as_ref(), keys) {
-            let slot = (id.0.clone(), link);
-            if let Some(names) = inner.controllers_by_link.get_mut(&slot) {
-                names.remove(&id.1);
-                if names.is_empty() {
-                    inner.controllers_by_link.remove(&slot);
-                }
-            }
-        }
-        Some(old)
-    }
-
-    /// A controller pod is gone from Kubernetes: kept, marked, for the page of its job; the
-    /// oldest deleted ones leave beyond a bound.
-    pub fn delete_controller(&self, namespace: &str, name: &str) {
-        let mut inner = self.write();
-        if let Some(c) = inner.controllers.get_mut(&(namespace.to_string(), name.to_string())) {
-            c.deleted = true;
-        }
-        let deleted: Vec<(Option<jiff::Timestamp>, (String, String))> = inner
-            .controllers
-            .iter()
-            .filter(|(_, c)| c.deleted)
-            .map(|(id, c)| (c.status.finished_at.or(c.status.created), id.clone()))
-            .collect();
-        if deleted.len() > Self::KEEP_DELETED_CONTROLLERS + Self::KEEP_DELETED_CONTROLLERS / 10 {
-            let mut deleted = deleted;
-            deleted.sort();
-            for (_, id) in deleted.into_iter().take(Self::KEEP_DELETED_CONTROLLERS / 10) {
-                Self::unlink_controller(&mut inner, &id, &self.label_keys);
-            }
-        }
-        drop(inner);
-        self.nudge();
-    }
-
-    /// A fresh full list of the controller pods `source` watches, in `namespace` (all when None).
-    pub fn replace_controllers(&self, source: &str, namespace: Option<&str>, controllers: Vec<ControllerSummary>) {
-        let fresh: HashSet<(String, String)> = controllers.iter().map(|c| (c.namespace.clone(), c.name.clone())).collect();
-        let gone: Vec<(String, String)> = self
-            .read()
-            .controllers
-            .iter()
-            .filter(|(id, c)| c.source == source && !c.deleted && namespace.is_none_or(|ns| id.0 == ns) && !fresh.contains(*id))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for (ns, name) in gone {
-            self.delete_controller(&ns, &name);
-        }
-        for controller in controllers {
-            self.apply_controller(controller);
-        }
     }
 
     pub fn apply_node(&self, node: NodeInfo) {
@@ -779,11 +607,6 @@ pub fn same_but_the_clock(old: &Job, new: &Job) -> bool {
     } else {
         old == new
     }
-}
-
-/// `…-exec-12` -> 12, so executors sort by number; anything else sorts first.
-fn executor_number(pod: &str) -> u64 {
-    pod.rsplit_once("-exec-").and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
 }
 
 #[cfg(test)]
