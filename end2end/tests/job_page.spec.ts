@@ -59,3 +59,18 @@ test("deep links from Spark and Airflow redirect to the job, unknown ones explai
   const noJob = await page.goto("/jobs/ml/not-a-job");
   expect(noJob?.status()).toBe(404);
 });
+
+test("a running job links to its Spark UI by job id, served by the dashboard", async ({ page, request }) => {
+  const list = (await (await request.get("/api/v1/jobs?state=RUNNING")).json()).jobs as Job[];
+  expect(list.length, "a running job").toBeGreaterThan(0);
+  const job = list[0];
+  await page.goto(`/jobs/${job.namespace}/${job.name}`);
+  const link = page.getByTestId("spark-ui");
+  await expect(link).toHaveAttribute("href", `/jobs/${job.namespace}/${job.name}/ui/`);
+  await link.click();
+  // The demo's simulated drivers have no UI behind them: the proxy says so and leads back.
+  await expect(page).toHaveURL(new RegExp(`/jobs/${job.namespace}/${job.name}/ui/$`));
+  await expect(page.getByTestId("ui-error")).toContainText("cannot be reached");
+  await page.getByText("Back to the job").click();
+  await expect(page).toHaveURL(new RegExp(`/jobs/${job.namespace}/${job.name}$`));
+});

@@ -15,4 +15,5 @@ pub mod model;
 pub mod run;
 pub mod sim;
 pub mod sources;
+pub mod ui_proxy;
 pub mod views;

@@ -125,7 +125,7 @@ async fn dashboard(
     let listener = bind(listen).await?;
     let addr = listener.local_addr()?;
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
-    let router = views::router(AppState { model, archive }, leptos);
+    let router = views::router(AppState { model, archive, ui_client: crate::ui_proxy::UiClient::new(false) }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
     // Finished jobs still settling or waiting for the archive: write them before going.

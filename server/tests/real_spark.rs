@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{eventually, get_json, scratch_dir, start_sim};
+use common::{Process, eventually, get_json, scratch_dir, start_sim};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -41,6 +41,31 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
     assert_eq!(app["status"]["sparkApplicationId"], app_id.as_str());
     let jobs_page = reqwest::get(format!("http://127.0.0.1:{port}/jobs/")).await.unwrap();
     assert_eq!(jobs_page.status(), 200);
+
+    // Through the dashboard's proxy, by job id: Spark writes every link under the prefix.
+    let dashboard = Process::start(&["serve", "--kubeconfig", sim.kubeconfig.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let prefix = format!("/jobs/{namespace}/{job}/ui");
+    let proxied = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let root = eventually("the dashboard to proxy the job's Spark UI", Duration::from_secs(30), || async {
+        let r = proxied.get(format!("{}{prefix}/", dashboard.url)).send().await.map_err(|e| e.to_string())?;
+        if r.status().is_redirection() { Ok(r) } else { Err(r.status().to_string()) }
+    })
+    .await;
+    assert_eq!(
+        root.headers()["location"].to_str().unwrap(),
+        format!("{prefix}/jobs/"),
+        "Spark's absolute redirect, moved under the prefix"
+    );
+    let page = proxied.get(format!("{}{prefix}/jobs/", dashboard.url)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("setUIRoot('{prefix}')")), "Spark did not take the prefix");
+    assert!(!html.contains("href=\"/jobs/\""), "an unprefixed link");
+    let via_proxy: Value =
+        proxied.get(format!("{}{prefix}/api/v1/applications", dashboard.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(via_proxy[0]["id"], app_id.as_str());
+    let kill = proxied.get(format!("{}{prefix}/jobs/job/kill/?id=0", dashboard.url)).send().await.unwrap();
+    assert_eq!(kill.status(), 403, "Spark 4.1 kills on GET: the proxy must not pass it");
 
     // Fast-forward: the job ends, its real driver stops and completes its event log.
     let client = reqwest::Client::new();

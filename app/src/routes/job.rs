@@ -71,11 +71,18 @@ fn JobView(detail: JobDetail) -> impl IntoView {
                 <span class=format!("rounded px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {}", format::state_badge_class(job.state))
                       data-testid="state">{job.state.as_str()}</span>
                 <span class="text-sm text-gray-600">{format!("namespace {}", job.namespace)}</span>
-                // Logs, metrics and the Spark UI arrive with later work; shown, not yet linked.
+                // Logs and metrics arrive with later work; shown, not yet linked.
                 <nav class="ml-auto flex gap-3 text-sm text-gray-400">
                     <span title="merged logs: coming">"Logs"</span>
                     <span title="container metrics: coming">"Metrics"</span>
-                    <span title="Spark UI: coming">"Spark UI"</span>
+                    {if job.state == crate::api::JobState::Running && !job.deleted_from_cluster {
+                        view! {
+                            <a class="text-blue-700 hover:underline" data-testid="spark-ui" rel="external"
+                               href=format!("/jobs/{}/{}/ui/", job.namespace, job.name)>"Spark UI"</a>
+                        }.into_any()
+                    } else {
+                        view! { <span title="the Spark UI is served while the driver runs; the History Server view comes later">"Spark UI"</span> }.into_any()
+                    }}
                 </nav>
             </header>
             {job.deleted_from_cluster.then(|| view! {

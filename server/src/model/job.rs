@@ -223,6 +223,8 @@ mod tests {
             node: Some("n1".into()),
             restarts: 0,
             labels: LabelsOfInterest(vec![("user".into(), "bob".into())]),
+            ip: None,
+            ui_port: None,
             from_operator: false,
             deleted: false,
         }

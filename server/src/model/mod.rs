@@ -84,6 +84,22 @@ pub struct Gone {
     pub shadowed: bool,
 }
 
+/// Where a job's Spark UI can be reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SparkUi {
+    /// Its driver runs: `authority` is `ip:port` of its UI.
+    Driver {
+        authority: String,
+        app_id: Option<String>,
+    },
+    /// No running driver (not started, finished, or gone): the History Server's turn.
+    NotRunning {
+        state: JobState,
+        app_id: Option<String>,
+    },
+    NoSuchJob,
+}
+
 /// What the model knows of one job's detail.
 pub enum Detail {
     Here(Box<JobDetail>),
@@ -192,6 +208,21 @@ impl JobModel {
             .filter(|(_, a)| try_number.is_none_or(|t| a.try_number == Some(t)))
             .max_by_key(|(job, a)| (a.try_number, job.submitted_at, key_of(job)))
             .map(|(job, _)| key_of(job))
+    }
+
+    /// Where the job's Spark UI is now: its running driver's IP and UI port.
+    pub fn spark_ui(&self, key: &JobKey) -> SparkUi {
+        let inner = self.read();
+        let Some(job) = inner.jobs.get(key).or_else(|| inner.gone.get(key).map(|g| &g.job)) else { return SparkUi::NoSuchJob };
+        let driver = inner
+            .pods_of(key)
+            .into_iter()
+            .filter(|p| p.role == Role::Driver && !p.deleted && p.phase == pod::Phase::Running)
+            .max_by_key(|p| p.created);
+        match driver.and_then(|d| Some(format!("{}:{}", d.ip.as_deref()?, d.ui_port?))) {
+            Some(authority) => SparkUi::Driver { authority, app_id: job.app_id.clone() },
+            None => SparkUi::NotRunning { state: job.state, app_id: job.app_id.clone() },
+        }
     }
 
     /// A job with its pods, events and Spark configuration.

@@ -66,6 +66,10 @@ pub struct PodSummary {
     pub node: Option<String>,
     pub restarts: u32,
     pub labels: LabelsOfInterest,
+    /// The pod's IP and, for a driver, the port of its Spark UI (the container port named
+    /// `spark-ui`, else Spark's default 4040): where the UI proxy goes.
+    pub ip: Option<String>,
+    pub ui_port: Option<u16>,
     /// Labelled by spark-operator with its SparkApplication: such a pod does not make a job by
     /// itself (without its app it is either waiting for the app's watch, or being deleted with it).
     pub from_operator: bool,
@@ -95,6 +99,19 @@ fn job_of(meta: &ObjectMeta, role: Role) -> Option<JobKey> {
     };
     let name = driver_name.strip_suffix("-driver").unwrap_or(&driver_name).to_string();
     Some(JobKey { namespace, name })
+}
+
+/// Spark's UI port on a driver pod: the container port named `spark-ui`, else 4040.
+fn ui_port(pod: &DynamicObject) -> u16 {
+    pod.data["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+        .find(|p| p["name"] == "spark-ui")
+        .and_then(|p| p["containerPort"].as_u64())
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(4040)
 }
 
 fn time(v: &Value) -> Option<Timestamp> {
@@ -183,6 +200,8 @@ impl PodSummary {
             node,
             restarts,
             labels: keys.keep(Some(labels), meta.annotations.as_ref()),
+            ip: pod.data["status"]["podIP"].as_str().map(str::to_string),
+            ui_port: (role == Role::Driver).then(|| ui_port(pod)),
             from_operator: labels.contains_key(labels::OPERATOR_APP),
             deleted: false,
         })

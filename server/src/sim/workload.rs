@@ -391,9 +391,12 @@ impl Workload {
         }
     }
 
+    /// The simulated pod network is 127.1.0.0/16: loopback, so that a client following a pod's
+    /// IP (the dashboard's Spark UI proxy, say) never leaves the machine; nothing listens there
+    /// except the real drivers, which get 127.0.0.1.
     fn pod_ip(&mut self) -> String {
         self.next_ip += 1;
-        format!("10.1.{}.{}", (self.next_ip / 250) % 250, 2 + self.next_ip % 250)
+        format!("127.1.{}.{}", (self.next_ip / 250) % 250, 2 + self.next_ip % 250)
     }
 
     fn template(&self, i: usize) -> &Template {

@@ -25,6 +25,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub model: Arc<JobModel>,
     pub archive: Option<Arc<JobArchive>>,
+    /// The Spark UI proxy's client (one connection pool per upstream driver).
+    pub ui_client: crate::ui_proxy::UiClient,
 }
 
 impl AppState {
@@ -57,5 +59,5 @@ impl AppState {
 /// The dashboard's whole HTTP surface.
 pub fn router(state: AppState, leptos: leptos::prelude::LeptosOptions) -> Router {
     let pages = site::routes(state.clone(), leptos).layer(axum::middleware::from_fn_with_state(state.clone(), deep_links::redirect));
-    Router::new().merge(api::routes()).merge(stream::routes()).with_state(state).merge(pages)
+    Router::new().merge(api::routes()).merge(stream::routes()).merge(crate::ui_proxy::routes()).with_state(state).merge(pages)
 }

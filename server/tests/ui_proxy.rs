@@ -1,0 +1,132 @@
+//! The Spark UI proxy over real HTTP: `sparkboard serve` on `sparkboard sim`, with a driver
+//! pod whose `spark-ui` port is a stub upstream on loopback that records what reaches it.
+//! (The real Spark driver behind the proxy is in `real_spark.rs`.)
+
+mod common;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use common::{Process, eventually, get_json, start_sim};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the stub upstream saw: path with query, and headers.
+type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// A stand-in for a driver's UI: redirects as old Jetty does (absolute, from Host), sets a
+/// cookie, and records every request.
+async fn stub_upstream() -> (u16, Seen, tokio::task::JoinHandle<()>) {
+    let seen: Seen = Arc::default();
+    let record = seen.clone();
+    let app = Router::new().fallback(move |request: Request| {
+        let record = record.clone();
+        async move {
+            let target = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+            let headers: Vec<(String, String)> =
+                request.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string())).collect();
+            let host = request.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
+            record.lock().unwrap().push((target.clone(), headers.clone()));
+            let response: Response = match request.uri().path() {
+                "/" => (http::StatusCode::FOUND, [("location", format!("http://{host}/jobs/"))]).into_response(),
+                "/jobs" => {
+                    (http::StatusCode::FOUND, [("location", format!("http://{host}/jobs/?{}", request.uri().query().unwrap_or("")))])
+                        .into_response()
+                }
+                _ => ([("set-cookie", "JSESSIONID=planted"), ("content-type", "application/json")], json!({"target": target}).to_string())
+                    .into_response(),
+            };
+            response
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (port, seen, task)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_redirects() {
+    let sim = start_sim("ui-proxy", &["--speed", "2"]);
+    let (port, seen, upstream) = stub_upstream().await;
+    // A spark-submit driver whose UI is the stub.
+    let driver = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "stub-ui-driver", "namespace": "ml", "labels": {"spark-role": "driver", "spark-app-selector": "spark-stub"}},
+        "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark:4.1.1", "ports": [{"name": "spark-ui", "containerPort": port}]}]},
+        "status": {"phase": "Running", "podIP": "127.0.0.1"}
+    });
+    let created = reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(&driver).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    let base = dashboard.url.clone();
+    eventually("the dashboard to know the job", Duration::from_secs(30), || async {
+        let r = reqwest::get(format!("{base}/api/v1/jobs/ml/stub-ui")).await.map_err(|e| e.to_string())?;
+        if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
+    })
+    .await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let prefix = "/jobs/ml/stub-ui/ui";
+
+    // The prefix without its slash, then the UI's root redirect, moved under the prefix.
+    let r = client.get(format!("{base}{prefix}")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (307, "/jobs/ml/stub-ui/ui/"));
+    let r = client.get(format!("{base}{prefix}/")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (302, "/jobs/ml/stub-ui/ui/jobs/"));
+    let r = client.get(format!("{base}{prefix}/jobs?id=0")).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/jobs/ml/stub-ui/ui/jobs/?id=0", "query kept, prefixed once");
+
+    // A page: the query byte for byte, the dashboard's credentials and a forged context stay behind.
+    let r = client
+        .get(format!("{base}{prefix}/stages/stage/taskTable?draw=1&order%5B0%5D%5Bcolumn%5D=0"))
+        .header("cookie", "sparkboard_session=secret")
+        .header("authorization", "Bearer dashboard-token")
+        .header("x-forwarded-context", "/evil');alert(1);('")
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("set-cookie").is_none(), "the driver's cookie reached the browser");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["target"], "/stages/stage/taskTable?draw=1&order%5B0%5D%5Bcolumn%5D=0");
+    let (_, headers) = seen.lock().unwrap().last().cloned().unwrap();
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    assert_eq!(header("x-forwarded-context").as_deref(), Some(prefix));
+    assert_eq!(header("host"), Some(format!("127.0.0.1:{port}")));
+    for leaked in ["cookie", "authorization", "x-forwarded-for"] {
+        assert_eq!(header(leaked), None, "{leaked} reached the driver");
+    }
+
+    // Kill links and other methods stop at the proxy.
+    let before = seen.lock().unwrap().len();
+    let r = client.get(format!("{base}{prefix}/jobs/job/kill/?id=0")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = client.put(format!("{base}{prefix}/jobs/")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (405, "GET, HEAD"));
+    assert_eq!(seen.lock().unwrap().len(), before, "the driver was reached");
+
+    // Unknown jobs, and jobs with no running driver, are the dashboard's own pages.
+    assert_eq!(client.get(format!("{base}/jobs/ml/nope/ui/")).send().await.unwrap().status(), 404);
+    let jobs = get_json(&format!("{base}/api/v1/jobs?state=COMPLETED&limit=1")).await;
+    if let Some(done) = jobs["jobs"].as_array().unwrap().first() {
+        let url = format!("{base}/jobs/{}/{}/ui/", done["namespace"].as_str().unwrap(), done["name"].as_str().unwrap());
+        let r = client.get(url).send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        assert!(r.text().await.unwrap().contains("has no running driver"));
+    }
+
+    // The driver dies: a clear error, fast, with the way back to the job.
+    upstream.abort();
+    let _ = upstream.await;
+    let started = std::time::Instant::now();
+    let r = client.get(format!("{base}{prefix}/jobs/")).send().await.unwrap();
+    assert_eq!(r.status(), 502);
+    assert!(started.elapsed() < Duration::from_secs(5), "a dead driver took {:?}", started.elapsed());
+    let page = r.text().await.unwrap();
+    assert!(page.contains("cannot be reached") && page.contains("href=\"/jobs/ml/stub-ui\""), "{page}");
+}
