@@ -206,6 +206,26 @@ impl LabelArgs {
     }
 }
 
+/// The Spark UI proxy.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// The Spark History Server (http://host:port) that shows jobs whose driver is gone. The
+    /// demo starts a local one when Spark is installed and real drivers are asked for.
+    #[arg(long, env = "SPARKBOARD_HISTORY_SERVER")]
+    pub history_server: Option<String>,
+    /// Let Spark UI users kill jobs and stages through the proxy (off: Spark 4.1 and older
+    /// kill on a plain GET, which any link could trigger).
+    #[arg(long, env = "SPARKBOARD_SPARK_UI_KILL")]
+    pub spark_ui_kill: bool,
+}
+
+impl UiArgs {
+    /// `host:port` of the History Server, if one is configured.
+    pub fn history_authority(&self) -> Result<Option<String>, ConfigError> {
+        self.history_server.as_deref().map(|url| crate::ui_proxy::history_authority(url).map_err(ConfigError::HistoryServer)).transpose()
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     #[command(flatten)]
@@ -214,6 +234,8 @@ pub struct DemoArgs {
     pub archive: ArchiveArgs,
     #[command(flatten)]
     pub labels: LabelArgs,
+    #[command(flatten)]
+    pub ui: UiArgs,
     #[command(flatten)]
     pub workload: WorkloadArgs,
 }
@@ -226,6 +248,8 @@ pub struct ServeArgs {
     pub archive: ArchiveArgs,
     #[command(flatten)]
     pub labels: LabelArgs,
+    #[command(flatten)]
+    pub ui: UiArgs,
     /// Kubeconfig to use (its current context); without it: KUBECONFIG, ~/.kube/config, or
     /// the in-cluster service account.
     #[arg(long, env = "SPARKBOARD_KUBECONFIG")]
@@ -273,6 +297,8 @@ pub enum ConfigError {
     CompactEvery(f64),
     #[error("{0} needs at least one key")]
     LabelKeys(&'static str),
+    #[error("--history-server: {0}")]
+    HistoryServer(String),
 }
 
 impl WorkloadArgs {

@@ -5,11 +5,13 @@ use crate::archive::local::LocalDir;
 use crate::archive::s3::{S3Options, S3Store};
 use crate::archive::store::ObjectStore;
 use crate::archive::writer::{self, WriterOptions};
-use crate::config::{ArchiveArgs, ArchiveLocation, Command, DemoArgs, ServeArgs, SimArgs};
+use crate::config::{ArchiveLocation, Command, DemoArgs, ServeArgs, SimArgs};
 use crate::model::{JobModel, ModelOptions};
+use crate::sim::history_server::HistoryServer;
 use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_watch::{self, Sources};
+use crate::ui_proxy::UiClient;
 use crate::views::{self, AppState};
 use anyhow::Context;
 use leptos::prelude::LeptosOptions;
@@ -49,21 +51,46 @@ async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<crate
 
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let archive = args.archive.location(ArchiveLocation::Directory(std::env::temp_dir().join("sparkboard-demo-archive")))?;
-    let sim = Sim::start(&sim_options(&args.workload).await?);
+    let options = sim_options(&args.workload).await?;
+    // With real drivers, a real History Server reads their event logs, so a demo job's Spark
+    // UI link keeps working after its driver stops.
+    let mut history = args.ui.history_authority()?;
+    let mut _history_server = None;
+    if let (None, Some((launcher, _))) = (&history, &options.real_drivers) {
+        match HistoryServer::start(&launcher.python, &launcher.event_log_dir).await {
+            Ok(server) => {
+                history = crate::ui_proxy::history_authority(&server.url).ok();
+                println!("Spark History Server starting on {}", server.url);
+                _history_server = Some(server);
+            }
+            Err(e) => eprintln!("sparkboard: no History Server for the demo: {e}"),
+        }
+    }
+    let sim = Sim::start(&options);
     let client = connect(ClusterConnection::InProcess(sim.router())).await?;
-    let model = ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? };
-    let sources = Sources { namespaces: Vec::new(), controller_selectors: args.labels.controller_selectors() };
-    dashboard(client, sources, model, &args.archive, archive, args.listen.listen).await
+    let setup = Setup {
+        sources: Sources { namespaces: Vec::new(), controller_selectors: args.labels.controller_selectors() },
+        model: ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? },
+        archive,
+        compact_every: args.archive.compact_every()?,
+        ui: UiClient::new(args.ui.spark_ui_kill, history),
+        listen: args.listen.listen,
+    };
+    dashboard(client, setup).await
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let namespaces = args.namespaces()?;
-    let archive = args.archive.location(ArchiveLocation::Memory)?;
+    let setup = Setup {
+        sources: Sources { namespaces: args.namespaces()?, controller_selectors: args.labels.controller_selectors() },
+        model: ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? },
+        archive: args.archive.location(ArchiveLocation::Memory)?,
+        compact_every: args.archive.compact_every()?,
+        ui: UiClient::new(args.ui.spark_ui_kill, args.ui.history_authority()?),
+        listen: args.listen.listen,
+    };
     let connection = args.kubeconfig.map_or(ClusterConnection::Infer, ClusterConnection::Kubeconfig);
     let client = connect(connection).await?;
-    let model = ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? };
-    let sources = Sources { namespaces, controller_selectors: args.labels.controller_selectors() };
-    dashboard(client, sources, model, &args.archive, archive, args.listen.listen).await
+    dashboard(client, setup).await
 }
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
@@ -104,28 +131,28 @@ async fn open_archive(location: ArchiveLocation) -> anyhow::Result<Option<Arc<Jo
     Ok(Some(Arc::new(JobArchive::new(store))))
 }
 
-async fn dashboard(
-    client: kube::Client,
+/// Everything the dashboard runs with, from the command line.
+struct Setup {
     sources: Sources,
     model: ModelOptions,
-    archive_args: &ArchiveArgs,
     archive: ArchiveLocation,
+    compact_every: std::time::Duration,
+    ui: UiClient,
     listen: SocketAddr,
-) -> anyhow::Result<()> {
-    let model = Arc::new(JobModel::new(model));
-    let archive = open_archive(archive).await?;
-    let mut tasks = spark_watch::spawn(client, &sources, model.clone());
-    let writer = match &archive {
-        Some(archive) => {
-            let options = WriterOptions { compact_every: archive_args.compact_every()?, ..WriterOptions::default() };
-            Some(writer::spawn(model.clone(), archive.clone(), options))
-        }
-        None => None,
-    };
-    let listener = bind(listen).await?;
+}
+
+async fn dashboard(client: kube::Client, setup: Setup) -> anyhow::Result<()> {
+    let model = Arc::new(JobModel::new(setup.model));
+    let archive = open_archive(setup.archive).await?;
+    let mut tasks = spark_watch::spawn(client, &setup.sources, model.clone());
+    let writer = archive.as_ref().map(|archive| {
+        let options = WriterOptions { compact_every: setup.compact_every, ..WriterOptions::default() };
+        writer::spawn(model.clone(), archive.clone(), options)
+    });
+    let listener = bind(setup.listen).await?;
     let addr = listener.local_addr()?;
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
-    let router = views::router(AppState { model, archive, ui_client: crate::ui_proxy::UiClient::new(false) }, leptos);
+    let router = views::router(AppState { model, archive, ui_client: setup.ui }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
     // Finished jobs still settling or waiting for the archive: write them before going.

@@ -15,6 +15,9 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
     let events = scratch_dir("real-spark-events");
     let events_arg = events.to_str().unwrap().to_string();
     let sim = start_sim("real-spark", &["--real-spark-drivers", "1", "--python", &python, "--spark-event-log-dir", &events_arg]);
+    // A real History Server on the same event logs, for after the driver stops.
+    let history =
+        sparkboard::sim::history_server::HistoryServer::start(std::path::Path::new(&python), &events).await.expect("a History Server");
     let url = sim.process.url.clone();
 
     let pod: Value = eventually("a driver pod backed by a real Spark driver", Duration::from_secs(180), || async {
@@ -43,7 +46,15 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
     assert_eq!(jobs_page.status(), 200);
 
     // Through the dashboard's proxy, by job id: Spark writes every link under the prefix.
-    let dashboard = Process::start(&["serve", "--kubeconfig", sim.kubeconfig.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let dashboard = Process::start(&[
+        "serve",
+        "--kubeconfig",
+        sim.kubeconfig.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--history-server",
+        &history.url,
+    ]);
     let prefix = format!("/jobs/{namespace}/{job}/ui");
     let proxied = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let root = eventually("the dashboard to proxy the job's Spark UI", Duration::from_secs(30), || async {
@@ -88,4 +99,35 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
         if complete { Ok(()) } else { Err(format!("{files:?}")) }
     })
     .await;
+
+    // The same URL now leads to the History Server's view of the job, under the job's prefix.
+    let shs = format!("/jobs/{namespace}/{job}/shs");
+    let moved = eventually("the Spark UI link to lead to the History Server", Duration::from_secs(90), || async {
+        let r = proxied.get(format!("{}{prefix}/jobs/", dashboard.url)).send().await.map_err(|e| e.to_string())?;
+        match r.status().as_u16() {
+            307 => Ok(r.headers()["location"].to_str().unwrap().to_string()),
+            other => Err(format!("{other}: {}", r.text().await.unwrap_or_default())),
+        }
+    })
+    .await;
+    assert_eq!(moved, format!("{shs}/history/{app_id}/jobs/"));
+    // The History Server loads the app on first sight and redirects to the same page.
+    let html = eventually("the History Server's page of the job", Duration::from_secs(60), || async {
+        let r = proxied.get(format!("{}{moved}", dashboard.url)).send().await.map_err(|e| e.to_string())?;
+        match r.status().as_u16() {
+            200 => Ok(r.text().await.unwrap_or_default()),
+            302 => {
+                assert_eq!(r.headers()["location"].to_str().unwrap(), moved, "the loader's redirect, moved under the prefix");
+                Err("loading".into())
+            }
+            other => Err(other.to_string()),
+        }
+    })
+    .await;
+    assert!(html.contains(&format!("setUIRoot('{shs}')")), "the History Server did not take the prefix");
+    assert!(html.contains(&format!("setAppBasePath('/history/{app_id}')")));
+    // One job's link does not open the History Server's other applications.
+    let listing = proxied.get(format!("{}{shs}/api/v1/applications", dashboard.url)).send().await.unwrap();
+    assert_eq!(listing.status(), 403);
+    drop(history);
 }

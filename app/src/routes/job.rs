@@ -75,13 +75,14 @@ fn JobView(detail: JobDetail) -> impl IntoView {
                 <nav class="ml-auto flex gap-3 text-sm text-gray-400">
                     <span title="merged logs: coming">"Logs"</span>
                     <span title="container metrics: coming">"Metrics"</span>
-                    {if job.state == crate::api::JobState::Running && !job.deleted_from_cluster {
+                    // Running: the live UI. Finished: the History Server's view, same URL.
+                    {if job.state == crate::api::JobState::Running || (job.state.is_terminal() && job.app_id.is_some()) {
                         view! {
                             <a class="text-blue-700 hover:underline" data-testid="spark-ui" rel="external"
                                href=format!("/jobs/{}/{}/ui/", job.namespace, job.name)>"Spark UI"</a>
                         }.into_any()
                     } else {
-                        view! { <span title="the Spark UI is served while the driver runs; the History Server view comes later">"Spark UI"</span> }.into_any()
+                        view! { <span title="no Spark application yet">"Spark UI"</span> }.into_any()
                     }}
                 </nav>
             </header>

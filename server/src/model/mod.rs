@@ -225,6 +225,12 @@ impl JobModel {
         }
     }
 
+    /// When the job finished, if it did.
+    pub fn jobs_finished_at(&self, key: &JobKey) -> Option<Timestamp> {
+        let inner = self.read();
+        inner.jobs.get(key).or_else(|| inner.gone.get(key).map(|g| &g.job)).and_then(|j| j.finished_at)
+    }
+
     /// A job with its pods, events and Spark configuration.
     pub fn job_detail(&self, key: &JobKey) -> Option<Detail> {
         let inner = self.read();

@@ -15,6 +15,7 @@ pub mod api;
 pub mod clock;
 pub mod derived;
 pub mod discovery;
+pub mod history_server;
 pub mod kubeconfig;
 pub mod logs;
 pub mod objects;

@@ -19,7 +19,7 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::any;
-use http::{Method, StatusCode, Uri, header};
+use http::{HeaderName, Method, StatusCode, Uri, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -39,23 +39,40 @@ pub struct UiClient {
     client: Client<HttpConnector, Body>,
     /// Spark's job and stage kill links pass only when the deployment enables them.
     pub kill_enabled: bool,
+    /// `host:port` of the Spark History Server (plain HTTP), for jobs whose driver is gone.
+    pub history: Option<String>,
 }
 
 impl UiClient {
-    pub fn new(kill_enabled: bool) -> UiClient {
+    pub fn new(kill_enabled: bool, history: Option<String>) -> UiClient {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(connector);
-        UiClient { client, kill_enabled }
+        UiClient { client, kill_enabled, history }
     }
 }
+
+/// A History Server URL as `--history-server` takes it: `http://host:port`, no path.
+pub fn history_authority(url: &str) -> Result<String, String> {
+    let rest = url.trim().strip_prefix("http://").ok_or_else(|| format!("{url:?} is not an http:// URL"))?;
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+        return Err(format!("{url:?} must be http://host[:port], without a path"));
+    }
+    Ok(authority.to_string())
+}
+
+/// How long after a job ends the History Server may still not list it (it scans every few
+/// seconds, slower on S3): until then "not yet" is a page that refreshes, after it a 404.
+const HISTORY_LAG: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/jobs/{namespace}/{name}/ui", any(add_slash))
         .route("/jobs/{namespace}/{name}/ui/", any(proxy))
         .route("/jobs/{namespace}/{name}/ui/{*rest}", any(proxy))
+        .route("/jobs/{namespace}/{name}/shs/{*rest}", any(history))
 }
 
 /// Relative links in Spark's pages need the trailing slash.
@@ -76,8 +93,18 @@ pub enum ProxyError {
     Method(Method),
     #[error("killing jobs and stages from the Spark UI is disabled on this dashboard")]
     KillDisabled,
-    #[error("the job is {state} and has no running driver; its Spark UI is not being served")]
-    NotRunning { state: String },
+    #[error("the job is {state} and has no running driver; its Spark UI is not being served{why}")]
+    NotRunning { state: String, why: &'static str },
+    #[error(
+        "the Spark History Server does not list application {app_id} yet (it scans for new event logs every few seconds); this page reloads by itself"
+    )]
+    HistoryPending { app_id: String },
+    #[error("the Spark History Server has no record of application {app_id} (was event logging on for this job?)")]
+    HistoryMissing { app_id: String },
+    #[error("the Spark History Server at {authority} cannot be reached: {detail}")]
+    HistoryUnreachable { authority: String, detail: String },
+    #[error("only this job's own application is served from the History Server")]
+    OtherApplication,
     #[error("the driver's Spark UI at {authority} cannot be reached: {detail}")]
     Unreachable { authority: String, detail: String },
     #[error("the driver's Spark UI at {authority} did not answer within {seconds} s")]
@@ -91,7 +118,10 @@ impl ProxyError {
             ProxyError::ReservedName(_) => StatusCode::BAD_REQUEST,
             ProxyError::Method(_) => StatusCode::METHOD_NOT_ALLOWED,
             ProxyError::KillDisabled => StatusCode::FORBIDDEN,
-            ProxyError::NotRunning { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ProxyError::NotRunning { .. } | ProxyError::HistoryPending { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ProxyError::HistoryMissing { .. } => StatusCode::NOT_FOUND,
+            ProxyError::HistoryUnreachable { .. } => StatusCode::BAD_GATEWAY,
+            ProxyError::OtherApplication => StatusCode::FORBIDDEN,
             ProxyError::Unreachable { .. } => StatusCode::BAD_GATEWAY,
             ProxyError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         }
@@ -110,8 +140,16 @@ fn error_page(key: &JobKey, error: &ProxyError) -> Response {
         job = html_escape(&job),
     );
     let mut response = (error.status(), Html(body)).into_response();
-    if matches!(error, ProxyError::Method(_)) {
-        response.headers_mut().insert(header::ALLOW, http::HeaderValue::from_static("GET, HEAD"));
+    let headers = response.headers_mut();
+    match error {
+        ProxyError::Method(_) => {
+            headers.insert(header::ALLOW, http::HeaderValue::from_static("GET, HEAD"));
+        }
+        ProxyError::HistoryPending { .. } => {
+            headers.insert(header::RETRY_AFTER, http::HeaderValue::from_static("3"));
+            headers.insert(HeaderName::from_static("refresh"), http::HeaderValue::from_static("3"));
+        }
+        _ => {}
     }
     response
 }
@@ -144,7 +182,24 @@ async fn proxy(State(state): State<AppState>, Path(params): Path<Vec<(String, St
     }
 }
 
+/// The live UI, or the History Server's view once the driver is gone.
 async fn forward(state: &AppState, key: &JobKey, request: Request) -> Result<Response, ProxyError> {
+    let id = checked(key)?;
+    let (prefix, rest) = split_prefix(request.uri()).map(|(p, r)| (p.to_string(), r.to_string())).ok_or(ProxyError::NoSuchJob(id))?;
+    match state.model.spark_ui(key) {
+        SparkUi::Driver { authority, .. } => {
+            send(&state.ui_client, &authority, &prefix, &rest, request, state.ui_client.kill_enabled).await
+        }
+        SparkUi::NotRunning { state: job_state, app_id } => {
+            let finished = state.model.jobs_finished_at(key);
+            to_history(&state.ui_client, key, job_state.to_string(), app_id, finished, &rest, request.uri().query()).await
+        }
+        SparkUi::NoSuchJob => Err(ProxyError::NoSuchJob(format!("{}/{}", key.namespace, key.name))),
+    }
+}
+
+/// A job id the proxy may serve under, and that the caller may see.
+fn checked(key: &JobKey) -> Result<String, ProxyError> {
     let id = format!("{}/{}", key.namespace, key.name);
     for part in [&key.namespace, &key.name] {
         if part == "proxy" || part == "history" {
@@ -154,33 +209,115 @@ async fn forward(state: &AppState, key: &JobKey, request: Request) -> Result<Res
     if !can_view(&Caller, &key.namespace) {
         return Err(ProxyError::NoSuchJob(id));
     }
-    let authority = match state.model.spark_ui(key) {
-        SparkUi::Driver { authority, .. } => authority,
-        SparkUi::NotRunning { state, .. } => return Err(ProxyError::NotRunning { state: state.to_string() }),
-        SparkUi::NoSuchJob => return Err(ProxyError::NoSuchJob(id)),
+    Ok(id)
+}
+
+/// Sends the job's driver-less UI request to the History Server's page of its application,
+/// once the History Server lists it.
+async fn to_history(
+    client: &UiClient,
+    key: &JobKey,
+    job_state: String,
+    app_id: Option<String>,
+    finished: Option<jiff::Timestamp>,
+    rest: &str,
+    query: Option<&str>,
+) -> Result<Response, ProxyError> {
+    let Some(authority) = &client.history else {
+        return Err(ProxyError::NotRunning { state: job_state, why: " (no History Server is configured)" });
     };
-    let client = &state.ui_client;
-    let (prefix, rest) = split_prefix(request.uri()).ok_or_else(|| ProxyError::NoSuchJob(id.clone()))?;
-    let (prefix, rest) = (prefix.to_string(), rest.to_string());
-    let kill = is_kill(&rest);
+    let Some(app_id) = app_id else {
+        return Err(ProxyError::NotRunning { state: job_state, why: " (and it never reported a Spark application id)" });
+    };
+    let lookup: Uri = format!("http://{authority}/api/v1/applications/{app_id}")
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| ProxyError::HistoryUnreachable { authority: authority.clone(), detail: e.to_string() })?;
+    let request = http::Request::get(lookup)
+        .header(header::HOST, authority.as_str())
+        .body(Body::empty())
+        .map_err(|e| ProxyError::HistoryUnreachable { authority: authority.clone(), detail: e.to_string() })?;
+    let status = match tokio::time::timeout(CONNECT_TIMEOUT * 2, client.client.request(request)).await {
+        Ok(Ok(response)) => response.status(),
+        Ok(Err(e)) => return Err(ProxyError::HistoryUnreachable { authority: authority.clone(), detail: error_chain(&e) }),
+        Err(_) => return Err(ProxyError::HistoryUnreachable { authority: authority.clone(), detail: "no answer".into() }),
+    };
+    match status {
+        s if s.is_success() => {
+            let page = if rest == "/" { "/jobs/" } else { rest };
+            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+            Ok(Redirect::temporary(&format!("/jobs/{}/{}/shs/history/{app_id}{page}{query}", key.namespace, key.name)).into_response())
+        }
+        StatusCode::NOT_FOUND => {
+            let recent = finished.is_none_or(|t| jiff::Timestamp::now().duration_since(t).unsigned_abs() < HISTORY_LAG);
+            Err(if recent { ProxyError::HistoryPending { app_id } } else { ProxyError::HistoryMissing { app_id } })
+        }
+        other => Err(ProxyError::HistoryUnreachable { authority: authority.clone(), detail: format!("it answered {other}") }),
+    }
+}
+
+/// `/jobs/{ns}/{name}/shs/...`: the History Server, for this job's application only.
+async fn history(State(state): State<AppState>, Path(params): Path<Vec<(String, String)>>, request: Request) -> Response {
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let key = JobKey { namespace: param("namespace"), name: param("name") };
+    let result = async {
+        let id = checked(&key)?;
+        let authority = state
+            .ui_client
+            .history
+            .clone()
+            .ok_or_else(|| ProxyError::NotRunning { state: "finished".into(), why: " (no History Server is configured)" })?;
+        let app_id = match state.model.spark_ui(&key) {
+            SparkUi::Driver { app_id, .. } | SparkUi::NotRunning { app_id, .. } => app_id,
+            SparkUi::NoSuchJob => return Err(ProxyError::NoSuchJob(id)),
+        };
+        let app_id = app_id.ok_or(ProxyError::OtherApplication)?;
+        let (prefix, rest) = split_prefix(request.uri()).map(|(p, r)| (p.to_string(), r.to_string())).ok_or(ProxyError::NoSuchJob(id))?;
+        if !history_path_allowed(&rest, &app_id) {
+            return Err(ProxyError::OtherApplication);
+        }
+        send(&state.ui_client, &authority, &prefix, &rest, request, false).await
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&key, &error))
+}
+
+/// What of a shared History Server one job's page may reach: its application's pages and API,
+/// and the static files; not the list of everyone's applications, nor another's.
+fn history_path_allowed(rest: &str, app_id: &str) -> bool {
+    let under = |base: String| rest == base || rest.starts_with(&format!("{base}/"));
+    under(format!("/history/{app_id}")) || under(format!("/api/v1/applications/{app_id}")) || rest.starts_with("/static/")
+}
+
+/// Forwards `request` to `authority` as `rest` (query kept), under the public `prefix`.
+async fn send(
+    client: &UiClient,
+    authority: &str,
+    prefix: &str,
+    rest: &str,
+    request: Request,
+    kill_enabled: bool,
+) -> Result<Response, ProxyError> {
+    let authority = authority.to_string();
+    let kill = is_kill(rest);
     match request.method() {
         &Method::GET | &Method::HEAD if !kill => {}
-        _ if kill && !client.kill_enabled => return Err(ProxyError::KillDisabled),
+        _ if kill && !kill_enabled => return Err(ProxyError::KillDisabled),
         &Method::GET | &Method::HEAD | &Method::POST if kill => {}
         other => return Err(ProxyError::Method(other.clone())),
     }
     let path_and_query = match request.uri().query() {
         Some(query) => format!("{rest}?{query}"),
-        None => rest.clone(),
+        None => rest.to_string(),
     };
-    // Only the model's authority and the request's path: nothing the client sends picks the host.
+    // Only the model's (or the configuration's) authority and the request's path: nothing the
+    // client sends picks the host.
     let uri: Uri = format!("http://{authority}{path_and_query}")
         .parse()
         .map_err(|e: http::uri::InvalidUri| ProxyError::Unreachable { authority: authority.clone(), detail: e.to_string() })?;
     let (parts, body) = request.into_parts();
     let mut upstream = http::Request::builder().method(parts.method.clone()).uri(uri);
     if let Some(headers) = upstream.headers_mut() {
-        *headers = headers::upstream_request(&parts.headers, &authority, &prefix);
+        *headers = headers::upstream_request(&parts.headers, &authority, prefix);
         if kill {
             for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
                 if let Some(value) = parts.headers.get(&name) {
@@ -197,7 +334,7 @@ async fn forward(state: &AppState, key: &JobKey, request: Request) -> Result<Res
         Ok(Ok(response)) => response,
     };
     let (mut parts, body) = response.into_parts();
-    parts.headers = headers::downstream_response(&parts.headers, &authority, &prefix);
+    parts.headers = headers::downstream_response(&parts.headers, &authority, prefix);
     Ok(Response::from_parts(parts, Body::new(body)))
 }
 
@@ -218,6 +355,25 @@ mod tests {
         assert_eq!(split_prefix(&root), Some(("/jobs/ml/etl/ui", "/")));
         let encoded: Uri = "/jobs/ml/etl/ui/..%2f..%2f169.254.169.254/".parse().unwrap();
         assert_eq!(split_prefix(&encoded), Some(("/jobs/ml/etl/ui", "/..%2f..%2f169.254.169.254/")));
+    }
+
+    #[test]
+    fn a_job_reaches_only_its_own_application_on_the_history_server() {
+        assert!(history_path_allowed("/history/spark-1/jobs/", "spark-1"));
+        assert!(history_path_allowed("/api/v1/applications/spark-1/executors", "spark-1"));
+        assert!(history_path_allowed("/static/webui.js", "spark-1"));
+        for other in [
+            "/",
+            "/history/spark-2/jobs/",
+            "/history/spark-10/jobs/",
+            "/api/v1/applications",
+            "/api/v1/applications/spark-2",
+            "/logPage/?self",
+        ] {
+            assert!(!history_path_allowed(other, "spark-1"), "{other}");
+        }
+        assert_eq!(history_authority("http://shs:18080/"), Ok("shs:18080".into()));
+        assert!(history_authority("https://shs").is_err() && history_authority("http://shs/x").is_err());
     }
 
     #[test]
