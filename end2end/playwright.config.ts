@@ -15,6 +15,10 @@ const archive = mkdtempSync(join(tmpdir(), "sparkboard-e2e-archive-"));
 const brokenPort = port + 1;
 const notADirectory = join(archive, "not-a-directory");
 writeFileSync(notADirectory, "");
+// A third dashboard whose running jobs get real local Spark drivers (pyspark, Java 17) and a
+// real History Server, for the Spark UI through the proxy.
+const sparkPort = port + 2;
+const python = process.env.PYTHON ?? "../.tools/venv/bin/python";
 
 export default defineConfig({
   testDir: "./tests",
@@ -49,6 +53,14 @@ export default defineConfig({
       timeout: 60_000,
       stdout: "pipe",
       stderr: "pipe",
+    },
+    {
+      command: `${binary} demo --listen 127.0.0.1:${sparkPort} --archive ${archive}/spark --real-spark-drivers 1 --python ${python} --spark-event-log-dir ${archive}/events`,
+      url: `http://127.0.0.1:${sparkPort}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "ignore",
     },
     {
       command: `${binary} demo --listen 127.0.0.1:${brokenPort} --archive ${notADirectory}/jobs`,

@@ -1,0 +1,66 @@
+// A data scientist opens the Spark UI of a running job from sparkboard: a real Spark driver's
+// UI, through the dashboard's proxy, by job id. Every page renders, and every request the
+// browser makes stays under the job's prefix.
+import { expect, test, type Page } from "@playwright/test";
+
+// playwright.config.ts starts this dashboard with a real Spark driver behind one running job.
+const base = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3107) + 2}`;
+
+type Job = { namespace: string; name: string };
+
+/** The prefix of a running job whose driver is a real Spark driver. */
+async function realDriverPrefix(page: Page): Promise<string> {
+  let found = "";
+  await expect
+    .poll(
+      async () => {
+        const list = await (await page.request.get(`${base}/api/v1/jobs?state=RUNNING&limit=1000`)).json();
+        for (const job of list.jobs as Job[]) {
+          const prefix = `/jobs/${job.namespace}/${job.name}/ui`;
+          const r = await page.request.get(`${base}${prefix}/api/v1/applications`);
+          if (r.status() === 200) {
+            found = prefix;
+            return true;
+          }
+        }
+        return false;
+      },
+      { timeout: 150_000, intervals: [2_000] },
+    )
+    .toBe(true);
+  return found;
+}
+
+test("the Spark UI of a running job renders through the proxy, every request under its prefix", async ({ page }) => {
+  test.setTimeout(240_000);
+  const prefix = await realDriverPrefix(page);
+  const outside: string[] = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.protocol.startsWith("http") && (url.origin !== base || !url.pathname.startsWith(`${prefix}/`))) {
+      outside.push(request.url());
+    }
+  });
+
+  await page.goto(`${base}${prefix}/`);
+  await expect(page).toHaveURL(`${base}${prefix}/jobs/`);
+  await expect(page.getByText("Completed Jobs", { exact: false }).first()).toBeVisible();
+
+  await page.goto(`${base}${prefix}/stages/`);
+  await expect(page.getByText("Completed Stages", { exact: false }).first()).toBeVisible();
+  await page.goto(`${base}${prefix}/stages/stage/?id=0&attempt=0`);
+  // The task table is filled by the page's JavaScript from the REST API (server-side paging).
+  await expect(page.locator("#active-tasks-table tbody tr").first()).toBeVisible({ timeout: 30_000 });
+
+  await page.goto(`${base}${prefix}/executors/`);
+  await expect(page.locator("#active-executors-table")).toContainText("driver", { timeout: 30_000 });
+
+  await page.goto(`${base}${prefix}/environment/`);
+  await expect(page.getByText("spark.driver.host").first()).toBeVisible();
+
+  await page.goto(`${base}${prefix}/SQL/`);
+  await expect(page.getByRole("heading", { name: "SQL / DataFrame" })).toBeVisible();
+  await expect(page.getByText(/(Running|Completed) Queries:/).first()).toBeVisible();
+
+  expect(outside, "requests that left the job's prefix").toEqual([]);
+});
