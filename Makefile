@@ -47,7 +47,7 @@ run: build $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION)
 test: build test-tools rust-tests e2e
 
 ## bench: performance figures, each beside its peer measured in the same run
-bench: build $(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION)
+bench: build $(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) /usr/sbin/nginx
 	cargo bench --locked -p sparkboard
 
 ## build: the release binary with the site embedded
@@ -109,6 +109,11 @@ $(KUBECTL):
 /usr/bin/chromium:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_TEST_PACKAGES)
+
+# nginx, the peer of the Spark UI proxy benchmark (run by the benchmark itself, never as a service).
+/usr/sbin/nginx:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx
 
 clean-tools:
 	rm -rf $(TOOLS) node_modules

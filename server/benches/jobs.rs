@@ -192,7 +192,7 @@ async fn list_api() {
     let router = sparkboard::views::router(state, leptos);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move { axum::serve(sparkboard::views::listener(listener), router).await });
     let client = reqwest::Client::new();
     let base = format!("http://{addr}/api/v1/jobs");
     let first = client.get(&base).send().await.expect("list").json::<Value>().await.expect("json");
@@ -313,7 +313,7 @@ async fn change_to_browser() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move { axum::serve(sparkboard::views::listener(listener), router).await });
     while !model.is_ready() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

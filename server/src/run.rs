@@ -154,7 +154,7 @@ async fn dashboard(client: kube::Client, setup: Setup) -> anyhow::Result<()> {
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
     let router = views::router(AppState { model, archive, ui_client: setup.ui }, leptos);
     println!("sparkboard listening on http://{addr}");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(views::listener(listener), router).with_graceful_shutdown(shutdown()).await?;
     // Finished jobs still settling or waiting for the archive: write them before going.
     if let Some(writer) = writer {
         writer.flush(SHUTDOWN_FLUSH).await;

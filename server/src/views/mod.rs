@@ -56,6 +56,17 @@ impl AppState {
     }
 }
 
+/// The dashboard's listener, with Nagle's algorithm off: a response streamed in pieces (a
+/// proxied Spark page, a live stream) must not wait 40 ms for the client's delayed ACK between
+/// them.
+pub fn listener(listener: tokio::net::TcpListener) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    fn no_delay(tcp: &mut tokio::net::TcpStream) {
+        let _ = tcp.set_nodelay(true);
+    }
+    listener.tap_io(no_delay as fn(&mut tokio::net::TcpStream))
+}
+
 /// The dashboard's whole HTTP surface.
 pub fn router(state: AppState, leptos: leptos::prelude::LeptosOptions) -> Router {
     let pages = site::routes(state.clone(), leptos).layer(axum::middleware::from_fn_with_state(state.clone(), deep_links::redirect));
