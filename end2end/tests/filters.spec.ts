@@ -71,13 +71,22 @@ test("pages move by cursor, forward and back", async ({ page }) => {
   expect(first).toHaveLength(5);
   await page.getByTestId("next").click();
   await expect.poll(() => jobs.params().get("cursor")).not.toBe(null);
-  await expect.poll(async () => (await jobs.column("data-job"))[0] !== first[0]).toBe(true);
-  const second = await jobs.column("data-job");
   const name = (id: string) => id.split("/")[1];
   // Page two starts after page one ends.
-  expect(name(second[0]) >= name(first[4])).toBe(true);
+  await expect
+    .poll(async () => {
+      const shown = await jobs.column("data-job");
+      return shown.length === 5 && shown[0] !== first[0] && name(shown[0]) >= name(first[4]);
+    })
+    .toBe(true);
+  const second = await jobs.column("data-job");
   await page.getByTestId("prev").click();
-  await expect.poll(async () => name((await jobs.column("data-job"))[4]) <= name(second[0])).toBe(true);
+  await expect
+    .poll(async () => {
+      const shown = await jobs.column("data-job");
+      return shown.length === 5 && name(shown[4]) <= name(second[0]);
+    })
+    .toBe(true);
   // A shared link to page two shows page two.
   const url = page.url();
   await page.goto(url);

@@ -76,7 +76,11 @@ pub fn JobsPage() -> impl IntoView {
         on_cleanup(move || subscription.set_value(None));
     }
 
-    let list = Signal::derive(move || live.get().or_else(|| initial.get().and_then(Result::ok)).unwrap_or_default());
+    // While a new view loads, the previous one stays on screen (no blank table in between).
+    let list = Memo::new(move |previous: Option<&JobList>| {
+        live.get().or_else(|| initial.get().and_then(Result::ok)).or_else(|| previous.cloned()).unwrap_or_default()
+    });
+    let list = Signal::from(list);
 
     view! {
         <Filters query list/>
