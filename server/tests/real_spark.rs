@@ -77,6 +77,11 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
     assert_eq!(via_proxy[0]["id"], app_id.as_str());
     let kill = proxied.get(format!("{}{prefix}/jobs/job/kill/?id=0", dashboard.url)).send().await.unwrap();
     assert_eq!(kill.status(), 403, "Spark 4.1 kills on GET: the proxy must not pass it");
+    // Jetty closes idle keep-alive connections after 8 s: a request after 9.5 s of quiet must
+    // not land on a pooled connection the driver has closed.
+    tokio::time::sleep(Duration::from_millis(9_500)).await;
+    let after_idle = proxied.get(format!("{}{prefix}/api/v1/applications", dashboard.url)).send().await.unwrap();
+    assert_eq!(after_idle.status(), 200, "a stale pooled connection");
 
     // Fast-forward: the job ends, its real driver stops and completes its event log.
     let client = reqwest::Client::new();
