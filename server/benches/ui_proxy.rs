@@ -174,7 +174,8 @@ async fn main() {
         }
     }
     if let Some((mut child, _, dir)) = nginx {
-        let _ = child.kill();
+        // SIGTERM: nginx's master stops its workers (a SIGKILL would orphan them).
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
         let _ = child.wait();
         let _ = std::fs::remove_dir_all(dir);
     }
