@@ -490,25 +490,36 @@ pub fn encode(s: &str) -> String {
 
 /// Decodes `%XX` and `+`; malformed escapes stay as they are, invalid UTF-8 becomes U+FFFD.
 pub fn decode(s: &str) -> String {
+    String::from_utf8_lossy(&unescape(s, true).0).into_owned()
+}
+
+/// `%XX` escapes (and, in a query, `+` for a space) decoded to bytes, with whether every escape
+/// was well formed (a broken one is kept as written). Query values take the bytes leniently; a
+/// path segment is refused when it is not clean.
+pub fn unescape(s: &str, plus_is_space: bool) -> (Vec<u8>, bool) {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
+    let mut clean = true;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+            b'+' if plus_is_space => out.push(b' '),
+            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
                 (Some(hi), Some(lo)) => {
                     out.push(hi << 4 | lo);
                     i += 3;
                     continue;
                 }
-                _ => out.push(b'%'),
+                _ => {
+                    clean = false;
+                    out.push(b'%');
+                }
             },
             b => out.push(b),
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    (out, clean)
 }
 
 fn hex(b: u8) -> Option<u8> {

@@ -15,6 +15,7 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use app::api::{ExecutorCounts, Failure, Job, JobState};
 use app::query::JobQuery;
@@ -28,7 +29,6 @@ use sparkboard::model::app::AppSummary;
 use sparkboard::model::labels::LabelKeys;
 use sparkboard::model::pod::PodSummary;
 use sparkboard::model::{JobModel, ModelOptions};
-use sparkboard::sim::objects::{self, PodSpec, Size};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,16 +43,9 @@ fn rss_bytes() -> u64 {
     statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * 4096
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 fn p50_p99(samples: &mut [f64]) -> (f64, f64) {
     samples.sort_by(|a, b| a.total_cmp(b));
-    (percentile(samples, 0.5), percentile(samples, 0.99))
+    (support::percentile(samples, 0.5), support::percentile(samples, 0.99))
 }
 
 const NAMESPACES: [&str; 5] = ["data-eng", "ml", "analytics", "payments", "search"];
@@ -116,22 +109,7 @@ fn memory() {
     let mut json_bytes = 0usize;
     let pods = 100_000;
     for i in 0..pods {
-        let (job, exec) = (i / 10, i % 10);
-        let name = format!("job-{job:05}-exec-{exec}");
-        let labels = json!({"spark-role": if exec == 0 { "driver" } else { "executor" }, "spark-app-selector": format!("spark-{job:032}"),
-                            "sparkoperator.k8s.io/app-name": format!("job-{job:05}"), "spark-exec-id": exec.to_string()});
-        let spec = PodSpec {
-            namespace: NAMESPACES[job % NAMESPACES.len()],
-            name: &name,
-            labels,
-            owner: None,
-            driver: exec == 0,
-            size: Size { cores: 2, memory_mib: 4096, overhead_mib: 1024 },
-            node: Some("ip-10-0-0-10.ec2.internal"),
-            memory_leak: false,
-        };
-        let mut pod = objects::pod(&spec, now);
-        objects::set_running(&mut pod, "10.1.0.1", now);
+        let pod = support::spark_pod(i, &NAMESPACES, now);
         let text = serde_json::to_vec(&pod).unwrap_or_default();
         json_bytes += text.len();
         let object = serde_json::from_slice(&text).expect("a pod");
@@ -398,15 +376,7 @@ async fn main() {
     match std::env::var("WEED") {
         Ok(_) => {
             let weed = common::Seaweed::start("bench").await;
-            let store = sparkboard::archive::s3::S3Store::connect(sparkboard::archive::s3::S3Options {
-                bucket: "bench".into(),
-                prefix: String::new(),
-                endpoint: Some(weed.endpoint.clone()),
-                region: Some("us-east-1".into()),
-                path_style: true,
-                credentials: Some((common::S3_ACCESS_KEY.into(), common::S3_SECRET_KEY.into())),
-            })
-            .await;
+            let store = weed.store("bench", "").await;
             store.create_bucket().await.expect("bucket");
             start_up("S3 (SeaweedFS on loopback)", Arc::new(store)).await;
         }

@@ -9,10 +9,11 @@
 //!
 //! Figures only: these machines are noisy, so nothing here asserts a time.
 
+mod support;
+
 use futures::StreamExt;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sparkboard::sim::objects::{self, PodSpec, Size};
 use sparkboard::sim::resources::PODS;
 use sparkboard::sim::store::{Store, WatchFrom};
 use sparkboard::sim::{SimState, api};
@@ -28,40 +29,18 @@ fn store_with_pods(n: usize) -> Arc<Store> {
     let store = Arc::new(Store::default());
     let now = Timestamp::now();
     for i in 0..n {
-        let (job, exec) = (i / 10, i % 10);
-        let name = format!("job-{job:05}-exec-{exec}");
-        let labels = json!({"spark-role": if exec == 0 { "driver" } else { "executor" }, "spark-app-selector": format!("spark-{job:032}"),
-                            "sparkoperator.k8s.io/app-name": format!("job-{job:05}"), "spark-exec-id": exec.to_string()});
-        let spec = PodSpec {
-            namespace: ["data-eng", "ml", "analytics"][job % 3],
-            name: &name,
-            labels,
-            owner: None,
-            driver: exec == 0,
-            size: Size { cores: 2, memory_mib: 4096, overhead_mib: 1024 },
-            node: Some("ip-10-0-0-10.ec2.internal"),
-            memory_leak: false,
-        };
-        let mut pod = objects::pod(&spec, now);
-        objects::set_running(&mut pod, "10.1.0.1", now);
+        let pod = support::spark_pod(i, &["data-eng", "ml", "analytics"], now);
         store.create(&PODS, pod).expect("create pod");
     }
     store
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn summary(latencies: &mut [f64]) -> String {
     latencies.sort_by(|a, b| a.total_cmp(b));
     format!(
         "p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        percentile(latencies, 0.5) * 1e3,
-        percentile(latencies, 0.99) * 1e3,
+        support::percentile(latencies, 0.5) * 1e3,
+        support::percentile(latencies, 0.99) * 1e3,
         latencies.last().copied().unwrap_or(f64::NAN) * 1e3
     )
 }
@@ -150,7 +129,7 @@ async fn fan_out(name: &str, store: Arc<Store>, url: Option<String>) -> f64 {
     let elapsed = started.elapsed().as_secs_f64();
     let lost = expected * WATCHERS as u64 - delivered;
     println!("  {name:<28} {:>9.0} events/s delivered  lost {lost:>6}  {}", delivered as f64 / elapsed, summary(&mut all));
-    percentile(&all, 0.5)
+    support::percentile(&all, 0.5)
 }
 
 /// Plays 10,000 jobs with 10 executors each for `seconds` of simulated time per speed, and
@@ -210,7 +189,7 @@ async fn main() {
     }
     http.sort_by(f64::total_cmp);
     direct.sort_by(f64::total_cmp);
-    let (h, d) = (percentile(&http, 0.5), percentile(&direct, 0.5));
+    let (h, d) = (support::percentile(&http, 0.5), support::percentile(&direct, 0.5));
     println!("list {PODS_TOTAL} pods ({:.1} MB):", bytes as f64 / 1e6);
     println!("  over HTTP (sparkboard sim)   median {:.0} ms  ({:.0} MB/s)", h * 1e3, bytes as f64 / h / 1e6);
     println!("  direct (in-process encode)   median {:.0} ms", d * 1e3);

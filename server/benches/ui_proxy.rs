@@ -6,6 +6,8 @@
 //! `PYTHON` (a Python with pyspark; Java on PATH) and nginx; skips what it cannot run.
 //! Figures only: these machines are noisy, so nothing here asserts a time.
 
+mod support;
+
 use futures::StreamExt;
 use serde_json::json;
 use sparkboard::model::JobModel;
@@ -20,13 +22,6 @@ const PREFIX: &str = "/jobs/bench/app/ui";
 const SEQUENTIAL: usize = 300;
 const CONCURRENCY: usize = 16;
 const LOAD_SECONDS: u64 = 3;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 /// Sequential latency (p50, p99, seconds) and concurrent throughput (requests per second).
 async fn measure(client: &reqwest::Client, url: &str) -> (f64, f64, f64) {
@@ -56,7 +51,7 @@ async fn measure(client: &reqwest::Client, url: &str) -> (f64, f64, f64) {
         .await
         .into_iter()
         .sum();
-    (percentile(&samples, 0.5), percentile(&samples, 0.99), done as f64 / LOAD_SECONDS as f64)
+    (support::percentile(&samples, 0.5), support::percentile(&samples, 0.99), done as f64 / LOAD_SECONDS as f64)
 }
 
 /// nginx as the peer: the same prefix, the same context header, redirects moved the same way.

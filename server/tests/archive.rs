@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Process, Seaweed, SimCluster, eventually, get_json, scratch_dir, start_sim};
+use common::{Process, Seaweed, SimCluster, eventually, get_json, scratch_dir, start_sim, wait_ready};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -16,16 +16,6 @@ async fn deleted_jobs(dashboard: &str) -> Vec<Value> {
 
 fn id(job: &Value) -> String {
     format!("{}/{}", job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())
-}
-
-async fn wait_ready(dashboard: &str) {
-    eventually("the dashboard becoming ready", Duration::from_secs(30), || async {
-        match reqwest::get(format!("{dashboard}/readyz")).await {
-            Ok(r) if r.status().is_success() => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await;
 }
 
 fn serve(sim: &SimCluster, archive: &str, env: &[(&'static str, String)]) -> Process {
@@ -89,15 +79,7 @@ async fn an_unusable_archive_shows_a_banner_and_the_live_jobs() {
 
 /// A bucket on `weed`, created with the test's own keys.
 async fn bucket(weed: &Seaweed, name: &str) -> sparkboard::archive::s3::S3Store {
-    let store = sparkboard::archive::s3::S3Store::connect(sparkboard::archive::s3::S3Options {
-        bucket: name.into(),
-        prefix: String::new(),
-        endpoint: Some(weed.endpoint.clone()),
-        region: Some("us-east-1".into()),
-        path_style: true,
-        credentials: Some((common::S3_ACCESS_KEY.into(), common::S3_SECRET_KEY.into())),
-    })
-    .await;
+    let store = weed.store(name, "").await;
     store.create_bucket().await.expect("create bucket");
     store
 }
@@ -108,15 +90,7 @@ async fn an_s3_archive_keeps_finished_jobs_across_restarts() {
     bucket(&weed, "jobs").await;
     jobs_outlive_kubernetes_and_a_restart("archive-s3", "s3://jobs/sparkboard", &weed.env()).await;
     // What the dashboard wrote is where the layout says, under the prefix.
-    let store = sparkboard::archive::s3::S3Store::connect(sparkboard::archive::s3::S3Options {
-        bucket: "jobs".into(),
-        prefix: "sparkboard".into(),
-        endpoint: Some(weed.endpoint.clone()),
-        region: None,
-        path_style: true,
-        credentials: Some((common::S3_ACCESS_KEY.into(), common::S3_SECRET_KEY.into())),
-    })
-    .await;
+    let store = weed.store("jobs", "sparkboard").await;
     let archive = sparkboard::archive::jobs::JobArchive::new(std::sync::Arc::new(store));
     let (records, pending, _) = archive.census().await.unwrap();
     assert!(records > 0 && pending > 0, "records {records}, pending {pending}");
@@ -191,19 +165,8 @@ async fn replicas_sharing_an_s3_archive_lose_nothing() {
     b.terminate();
 
     // Both replicas compact at once, as if the hour had long ended.
-    let archive = |_: u8| async {
-        let store = sparkboard::archive::s3::S3Store::connect(sparkboard::archive::s3::S3Options {
-            bucket: "shared".into(),
-            prefix: "jobs".into(),
-            endpoint: Some(weed.endpoint.clone()),
-            region: None,
-            path_style: true,
-            credentials: Some((common::S3_ACCESS_KEY.into(), common::S3_SECRET_KEY.into())),
-        })
-        .await;
-        sparkboard::archive::jobs::JobArchive::new(std::sync::Arc::new(store))
-    };
-    let (x, y) = (archive(1).await, archive(2).await);
+    let x = sparkboard::archive::jobs::JobArchive::new(std::sync::Arc::new(weed.store("shared", "jobs").await));
+    let y = sparkboard::archive::jobs::JobArchive::new(std::sync::Arc::new(weed.store("shared", "jobs").await));
     let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
     let (cx, cy) = tokio::join!(x.compact(later), y.compact(later));
     assert!(cx.unwrap().folded + cy.unwrap().folded > 0, "something was compacted");

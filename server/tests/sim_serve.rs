@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Process, SimCluster, eventually, get_json, start_sim};
+use common::{Process, SimCluster, eventually, get_json, start_sim, wait_ready};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -71,6 +71,20 @@ async fn converges(sim: &str, dashboard: &str, keep: impl Fn(&str) -> bool) -> B
     .await
 }
 
+/// The detail of the first listed job that `listed` picks (from its summary) and `wanted`
+/// accepts (from its detail).
+async fn find_detail(dashboard: &str, listed: impl Fn(&Value) -> bool, wanted: impl Fn(&Value) -> bool) -> Result<Value, String> {
+    let jobs = get_json(&format!("{dashboard}/api/v1/jobs?limit=1000")).await;
+    for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| listed(j)) {
+        let detail =
+            get_json(&format!("{dashboard}/api/v1/jobs/{}/{}", job["namespace"].as_str().unwrap(), job["name"].as_str().unwrap())).await;
+        if wanted(&detail) {
+            return Ok(detail);
+        }
+    }
+    Err("none yet".to_string())
+}
+
 /// A simulated cluster and `sparkboard serve` on it, ready.
 async fn cluster_and_dashboard(test: &str, sim_args: &[&str], serve_args: &[&str]) -> (SimCluster, Process) {
     let sim = start_sim(test, sim_args);
@@ -80,16 +94,6 @@ async fn cluster_and_dashboard(test: &str, sim_args: &[&str], serve_args: &[&str
     let dashboard = Process::start(&args);
     wait_ready(&dashboard.url).await;
     (sim, dashboard)
-}
-
-async fn wait_ready(dashboard: &str) {
-    eventually("the dashboard becoming ready", Duration::from_secs(30), || async {
-        match reqwest::get(format!("{dashboard}/readyz")).await {
-            Ok(r) if r.status().is_success() => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -191,28 +195,20 @@ async fn serve_connects_to_a_tls_cluster_with_a_token() {
 async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     let (sim, dashboard) = cluster_and_dashboard("detail", &["--speed", "4"], &[]).await;
     // A running operator job: its driver's node, kubelet and operator events, its Spark conf.
-    let detail: Value = eventually("a running job with its driver's events", Duration::from_secs(30), || async {
-        let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
-        for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["state"] == "RUNNING") {
-            let detail = get_json(&format!(
-                "{}/api/v1/jobs/{}/{}",
-                dashboard.url,
-                job["namespace"].as_str().unwrap(),
-                job["name"].as_str().unwrap()
-            ))
-            .await;
-            let has = |reason: &str| detail["events"].as_array().unwrap().iter().any(|e| e["reason"] == reason);
-            // Nodes and events are listed alongside the jobs, not before: wait for them too.
-            let node_known = detail["pods"][0]["instance_type"].is_string();
-            if detail["spark_conf"]["spark.executor.instances"].is_string()
-                && has("Scheduled")
-                && has("SparkApplicationSubmitted")
-                && node_known
-            {
-                return Ok(detail);
-            }
-        }
-        Err("no running operator job with events yet".to_string())
+    let detail: Value = eventually("a running job with its driver's events", Duration::from_secs(30), || {
+        find_detail(
+            &dashboard.url,
+            |j| j["state"] == "RUNNING",
+            |detail| {
+                let has = |reason: &str| detail["events"].as_array().unwrap().iter().any(|e| e["reason"] == reason);
+                // Nodes and events are listed alongside the jobs, not before: wait for them too.
+                let node_known = detail["pods"][0]["instance_type"].is_string();
+                detail["spark_conf"]["spark.executor.instances"].is_string()
+                    && has("Scheduled")
+                    && has("SparkApplicationSubmitted")
+                    && node_known
+            },
+        )
     })
     .await;
     let pods = detail["pods"].as_array().unwrap();
@@ -243,21 +239,8 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     assert_eq!(lost["failure"]["reason"], "NodeLost", "{}", lost["failure"]);
 
     // A scheduled run names its ScheduledSparkApplication, with the schedule itself.
-    let scheduled: Value = eventually("a run of a ScheduledSparkApplication with its schedule", Duration::from_secs(30), || async {
-        let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
-        for job in jobs["jobs"].as_array().unwrap().iter().filter(|j| j["scheduled_by"].is_string() && j["deleted_from_cluster"] == false) {
-            let detail = get_json(&format!(
-                "{}/api/v1/jobs/{}/{}",
-                dashboard.url,
-                job["namespace"].as_str().unwrap(),
-                job["name"].as_str().unwrap()
-            ))
-            .await;
-            if detail["schedule"].is_object() {
-                return Ok(detail);
-            }
-        }
-        Err("none yet".to_string())
+    let scheduled: Value = eventually("a run of a ScheduledSparkApplication with its schedule", Duration::from_secs(30), || {
+        find_detail(&dashboard.url, |j| j["scheduled_by"].is_string() && j["deleted_from_cluster"] == false, |d| d["schedule"].is_object())
     })
     .await;
     assert_eq!(scheduled["schedule"]["name"], scheduled["scheduled_by"]);
@@ -267,26 +250,12 @@ async fn a_job_comes_with_its_pods_events_and_spark_conf() {
     // KubernetesPodOperator pods, by a shared job label for the others.
     for by_airflow in [true, false] {
         let what = if by_airflow { "a job with its Airflow submitter pod" } else { "a job with its spark-submit pod, tied by a job label" };
-        let detail: Value = eventually(what, Duration::from_secs(60), || async {
-            let jobs = get_json(&format!("{}/api/v1/jobs?limit=1000", dashboard.url)).await;
-            for job in jobs["jobs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|j| j["airflow"].is_object() == by_airflow && j["deleted_from_cluster"] == false)
-            {
-                let detail = get_json(&format!(
-                    "{}/api/v1/jobs/{}/{}",
-                    dashboard.url,
-                    job["namespace"].as_str().unwrap(),
-                    job["name"].as_str().unwrap()
-                ))
-                .await;
-                if detail["pods"].as_array().unwrap().iter().any(|p| p["role"] == "controller") {
-                    return Ok(detail);
-                }
-            }
-            Err("none yet".to_string())
+        let detail: Value = eventually(what, Duration::from_secs(60), || {
+            find_detail(
+                &dashboard.url,
+                |j| j["airflow"].is_object() == by_airflow && j["deleted_from_cluster"] == false,
+                |d| d["pods"].as_array().unwrap().iter().any(|p| p["role"] == "controller"),
+            )
         })
         .await;
         let pods = detail["pods"].as_array().unwrap();

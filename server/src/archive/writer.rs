@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -59,9 +59,10 @@ pub fn spawn(model: Arc<JobModel>, archive: Arc<JobArchive>, options: WriterOpti
     let (flush, flushes) = mpsc::unbounded_channel();
     model.attach_archive(tx);
     let status = Arc::new(Status::default());
+    let (loaded, is_loaded) = watch::channel(false);
     let tasks = vec![
-        tokio::spawn(load(model.clone(), archive.clone(), options.clone(), status.clone())),
-        tokio::spawn(write(model, archive.clone(), rx, flushes, options.clone(), status)),
+        tokio::spawn(load(model.clone(), archive.clone(), options.clone(), status.clone(), loaded)),
+        tokio::spawn(write(model, archive.clone(), rx, flushes, is_loaded, options.clone(), status)),
         tokio::spawn(compact(archive, options)),
     ];
     Writer { tasks, flush }
@@ -70,21 +71,30 @@ pub fn spawn(model: Arc<JobModel>, archive: Arc<JobArchive>, options: WriterOpti
 /// What the banner says is built from both tasks' last outcome.
 #[derive(Default)]
 struct Status {
-    load_error: std::sync::Mutex<Option<String>>,
-    write_error: std::sync::Mutex<Option<String>>,
+    errors: std::sync::Mutex<Errors>,
+}
+
+/// The last error of loading and of writing; `None` once it worked.
+#[derive(Default)]
+struct Errors {
+    load: Option<String>,
+    write: Option<String>,
 }
 
 impl Status {
-    fn set(&self, model: &JobModel, load: Option<Option<String>>, write: Option<Option<String>>) {
-        let lock = |m: &std::sync::Mutex<Option<String>>| m.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(load) = load {
-            *self.load_error.lock().unwrap_or_else(|e| e.into_inner()) = load;
-        }
-        if let Some(write) = write {
-            *self.write_error.lock().unwrap_or_else(|e| e.into_inner()) = write;
-        }
+    fn load(&self, model: &JobModel, error: Option<String>) {
+        self.update(model, |e| e.load = error);
+    }
+
+    fn write(&self, model: &JobModel, error: Option<String>) {
+        self.update(model, |e| e.write = error);
+    }
+
+    fn update(&self, model: &JobModel, change: impl FnOnce(&mut Errors)) {
+        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut errors);
         // The errors name the store and what failed; the banner says what it means.
-        let message = match (lock(&self.load_error), lock(&self.write_error)) {
+        let message = match (&errors.load, &errors.write) {
             (None, None) => None,
             (Some(e), _) => Some(format!(
                 "The job archive cannot be read: {e}. Showing jobs from Kubernetes only; archived jobs will appear when it is back."
@@ -94,6 +104,7 @@ impl Status {
                 model.unarchived_gone().max(1)
             )),
         };
+        drop(errors);
         model.warn(WARNING, message);
     }
 }
@@ -102,7 +113,7 @@ fn next_retry(current: Duration) -> Duration {
     (current * 2).min(Duration::from_secs(60))
 }
 
-async fn load(model: Arc<JobModel>, archive: Arc<JobArchive>, options: WriterOptions, status: Arc<Status>) {
+async fn load(model: Arc<JobModel>, archive: Arc<JobArchive>, options: WriterOptions, status: Arc<Status>, done: watch::Sender<bool>) {
     let started = std::time::Instant::now();
     let mut retry = options.retry;
     loop {
@@ -116,12 +127,13 @@ async fn load(model: Arc<JobModel>, archive: Arc<JobArchive>, options: WriterOpt
                     "loaded the job archive"
                 );
                 model.load_archived(loaded.jobs);
-                status.set(&model, Some(None), None);
+                status.load(&model, None);
+                let _ = done.send(true);
                 return;
             }
             Err(e) => {
                 tracing::warn!("cannot load the job archive: {e}");
-                status.set(&model, Some(Some(e.to_string())), None);
+                status.load(&model, Some(e.to_string()));
                 tokio::time::sleep(retry).await;
                 retry = next_retry(retry);
             }
@@ -134,9 +146,24 @@ async fn write(
     archive: Arc<JobArchive>,
     mut requests: mpsc::UnboundedReceiver<JobKey>,
     mut flushes: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    mut loaded: watch::Receiver<bool>,
     options: WriterOptions,
     status: Arc<Status>,
 ) {
+    // Nothing is written before the archive is loaded: what it already holds (the finished jobs
+    // still in Kubernetes after a restart) is then known and not written again. Requests wait
+    // in the channel meanwhile; a flush has nothing it could write.
+    loop {
+        tokio::select! {
+            ready = loaded.wait_for(|done| *done) => match ready {
+                Ok(_) => break,
+                Err(_) => return,
+            },
+            Some(done) = flushes.recv() => {
+                let _ = done.send(());
+            }
+        }
+    }
     // When each waiting job is due; a job asked for again while waiting keeps its turn.
     let mut due: HashMap<JobKey, Instant> = HashMap::new();
     // Jobs whose last write failed: the banner stays until none is left.
@@ -189,7 +216,7 @@ async fn write(
                         retry = options.retry;
                     }
                     if failing.is_empty() {
-                        status.set(&model, None, Some(None));
+                        status.write(&model, None);
                     }
                 }
                 Err(e) => {
@@ -200,7 +227,7 @@ async fn write(
                     }
                     failing.insert(key);
                     retry = next_retry(retry);
-                    status.set(&model, None, Some(Some(e.to_string())));
+                    status.write(&model, Some(e.to_string()));
                 }
             }
         }

@@ -98,14 +98,19 @@ impl JobModel {
         if let Some(c) = inner.controllers.get_mut(&(namespace.to_string(), name.to_string())) {
             c.deleted = true;
         }
-        let deleted: Vec<(Option<jiff::Timestamp>, (String, String))> = inner
+        // Only when there are that many controllers at all is it worth counting the deleted.
+        if inner.controllers.len() <= KEEP_DELETED_CONTROLLERS + KEEP_DELETED_CONTROLLERS / 10 {
+            drop(inner);
+            self.nudge();
+            return;
+        }
+        let mut deleted: Vec<(Option<jiff::Timestamp>, (String, String))> = inner
             .controllers
             .iter()
             .filter(|(_, c)| c.deleted)
             .map(|(id, c)| (c.status.finished_at.or(c.status.created), id.clone()))
             .collect();
         if deleted.len() > KEEP_DELETED_CONTROLLERS + KEEP_DELETED_CONTROLLERS / 10 {
-            let mut deleted = deleted;
             deleted.sort();
             for (_, id) in deleted.into_iter().take(KEEP_DELETED_CONTROLLERS / 10) {
                 Self::unlink_controller(&mut inner, &id, &self.label_keys);

@@ -56,7 +56,7 @@ impl Inner {
         pods.sort_by_key(|p| (p.role != Role::Driver, executor_number(&p.name), p.name.clone()));
         let controllers = self.controllers_of(key, &job, keys, &pods);
         let mut about = vec![ObjectRef { kind: "SparkApplication".into(), namespace: key.namespace.clone(), name: key.name.clone() }];
-        let names_and_nodes = pods.iter().map(|p| (&p.name, &p.node)).chain(controllers.iter().map(|c| (&c.name, &c.status.node)));
+        let names_and_nodes = pods.iter().map(|p| (&p.name, &p.status.node)).chain(controllers.iter().map(|c| (&c.name, &c.status.node)));
         for (name, node) in names_and_nodes {
             about.push(ObjectRef { kind: "Pod".into(), namespace: key.namespace.clone(), name: name.clone() });
             if let Some(node) = node {
@@ -70,18 +70,8 @@ impl Inner {
         events.sort_by_key(|e| e.time);
         let skip = events.len().saturating_sub(EVENTS_PER_JOB);
         let row = |p: &&PodSummary| {
-            let status = PodStatus {
-                phase: p.phase,
-                created: p.created,
-                started_at: p.started_at,
-                finished_at: p.finished_at,
-                exit_code: p.exit_code,
-                reason: p.reason.clone(),
-                node: p.node.clone(),
-                restarts: p.restarts,
-            };
             let role = if p.role == Role::Driver { PodRole::Driver } else { PodRole::Executor };
-            self.pod_row(&p.name, role, &status, p.deleted)
+            self.pod_row(&p.name, role, &p.status, p.deleted)
         };
         let (drivers, executors): (Vec<&PodSummary>, Vec<&PodSummary>) = pods.iter().partition(|p| p.role == Role::Driver);
         let pods: Vec<Pod> = drivers

@@ -21,15 +21,15 @@ pub struct Context<'a> {
 /// The job for `key`.
 pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], cx: Context<'_>) -> Job {
     let now = cx.now;
-    let driver = pods.iter().filter(|p| p.role == Role::Driver).max_by_key(|p| p.created).copied();
+    let driver = pods.iter().filter(|p| p.role == Role::Driver).max_by_key(|p| p.status.created).copied();
     let state = match app {
         Some(app) => app.state,
         None => driver.map_or(JobState::Unknown, state_from_driver),
     };
-    let submitted_at = app.and_then(|a| a.created).or_else(|| driver.and_then(|d| d.created));
-    let started_at = driver.and_then(|d| d.started_at);
+    let submitted_at = app.and_then(|a| a.created).or_else(|| driver.and_then(|d| d.status.created));
+    let started_at = driver.and_then(|d| d.status.started_at);
     let finished_at =
-        if state.is_terminal() { app.and_then(|a| a.terminated_at).or_else(|| driver.and_then(|d| d.finished_at)) } else { None };
+        if state.is_terminal() { app.and_then(|a| a.terminated_at).or_else(|| driver.and_then(|d| d.status.finished_at)) } else { None };
     let end = finished_at.or((state == JobState::Running).then_some(now));
     let duration_s = match (started_at.or(submitted_at), end) {
         (Some(from), Some(to)) => Some((to.as_millisecond() - from.as_millisecond()).max(0) as f64 / 1000.0),
@@ -57,7 +57,7 @@ pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], cx: 
 }
 
 fn state_from_driver(driver: &PodSummary) -> JobState {
-    match driver.phase {
+    match driver.status.phase {
         Phase::Pending => JobState::Submitted,
         Phase::Running => JobState::Running,
         Phase::Succeeded => JobState::Completed,
@@ -73,13 +73,13 @@ fn executor_counts(app: Option<&AppSummary>, pods: &[&PodSummary]) -> ExecutorCo
     let mut seen = 0;
     for pod in pods.iter().filter(|p| p.role == Role::Executor) {
         seen += 1;
-        match (pod.phase, pod.deleted) {
+        match (pod.status.phase, pod.deleted) {
             (Phase::Failed, _) => counts.failed += 1,
             (Phase::Succeeded, _) | (_, true) => counts.completed += 1,
             (Phase::Running, false) => counts.running += 1,
             _ => {}
         }
-        if pod.oom_killed() {
+        if pod.status.oom_killed() {
             counts.oom_killed += 1;
         }
     }
@@ -99,7 +99,7 @@ fn executor_counts(app: Option<&AppSummary>, pods: &[&PodSummary]) -> ExecutorCo
 
 /// The failure in plain words, for a job that failed, or one whose driver cannot be scheduled.
 fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary>, unschedulable: Option<&str>) -> Option<Failure> {
-    let pending = driver.is_none_or(|d| d.phase == Phase::Pending);
+    let pending = driver.is_none_or(|d| d.status.phase == Phase::Pending);
     if !state.is_terminal() && state != JobState::Failing {
         // Not failed, but stuck: say so while it waits, it is what its owner needs to know.
         return match unschedulable {
@@ -117,20 +117,20 @@ fn failure(state: JobState, app: Option<&AppSummary>, driver: Option<&PodSummary
         .or_else(|| unschedulable.filter(|_| pending).map(|why| format!("The driver pod could not be scheduled: {why}")));
     let (reason, message) = match (state, driver) {
         (JobState::SubmissionFailed, _) => ("SubmissionFailed", error.unwrap_or_else(|| "spark-submit failed".into())),
-        (_, Some(d)) if d.reason.as_deref() == Some("NodeShutdown") => (
+        (_, Some(d)) if d.status.reason.as_deref() == Some("NodeShutdown") => (
             "NodeLost",
             format!(
                 "The driver's node{} shut down under it (a reclaimed spot node, or a drained one), so the driver was killed. Run drivers on on-demand nodes to avoid this.",
-                d.node.as_deref().map(|n| format!(" {n}")).unwrap_or_default()
+                d.status.node.as_deref().map(|n| format!(" {n}")).unwrap_or_default()
             ),
         ),
-        (_, Some(d)) if d.oom_killed() => (
+        (_, Some(d)) if d.status.oom_killed() => (
             "DriverOOMKilled",
             "The driver container was killed for using more memory than its limit (exit code 137). Raise spark.driver.memory or spark.driver.memoryOverhead.".into(),
         ),
-        (_, Some(d)) if d.exit_code.is_some_and(|c| c != 0) => {
-            let code = d.exit_code.unwrap_or_default();
-            let why = d.reason.clone().unwrap_or_else(|| "Error".into());
+        (_, Some(d)) if d.status.exit_code.is_some_and(|c| c != 0) => {
+            let code = d.status.exit_code.unwrap_or_default();
+            let why = d.status.reason.clone().unwrap_or_else(|| "Error".into());
             ("DriverFailed", error.unwrap_or_else(|| format!("The driver exited with code {code} ({why}).")))
         }
         _ => ("Failed", error.unwrap_or_else(|| "The job failed; its status gives no reason.".into())),
@@ -167,6 +167,7 @@ pub fn airflow_task(labels: &LabelsOfInterest, keys: &LabelKeys) -> Option<Airfl
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::pod::PodStatus;
 
     fn key() -> JobKey {
         JobKey { namespace: "ns".into(), name: "etl".into() }
@@ -214,14 +215,16 @@ mod tests {
             job: key(),
             role,
             app_id: Some("spark-1".into()),
-            phase,
-            created: Some(t("2026-11-21T05:00:00Z")),
-            started_at: Some(t("2026-11-21T05:00:10Z")),
-            finished_at: exit.map(|_| t("2026-11-21T05:02:10Z")),
-            exit_code: exit,
-            reason: reason.map(String::from),
-            node: Some("n1".into()),
-            restarts: 0,
+            status: PodStatus {
+                phase,
+                created: Some(t("2026-11-21T05:00:00Z")),
+                started_at: Some(t("2026-11-21T05:00:10Z")),
+                finished_at: exit.map(|_| t("2026-11-21T05:02:10Z")),
+                exit_code: exit,
+                reason: reason.map(String::from),
+                node: Some("n1".into()),
+                restarts: 0,
+            },
             labels: LabelsOfInterest(vec![("user".into(), "bob".into())]),
             ip: None,
             ui_port: None,
@@ -254,7 +257,7 @@ mod tests {
     #[test]
     fn a_driver_on_a_lost_node_is_named_as_such() {
         let mut driver = pod(Role::Driver, Phase::Failed, Some(143), Some("NodeShutdown"));
-        driver.node = Some("ip-10-0-0-12".into());
+        driver.status.node = Some("ip-10-0-0-12".into());
         let failure = derive(&key(), None, &[&driver], at("2026-11-21T06:00:00Z")).failure.unwrap();
         assert_eq!(failure.reason, "NodeLost");
         assert!(failure.message.contains("ip-10-0-0-12") && failure.message.contains("spot"), "{}", failure.message);

@@ -74,6 +74,19 @@ pub struct Touched {
     pub summary: bool,
 }
 
+impl Touched {
+    /// A touch for every view (the archive loaded, a warning or a schedule changed): its key
+    /// is empty, which no job's is.
+    fn every_view(summary: bool) -> Touched {
+        Touched { key: JobKey { namespace: String::new(), name: String::new() }, summary }
+    }
+
+    /// Whether a view of job `key` should look again.
+    pub fn concerns(&self, key: &JobKey) -> bool {
+        self.key == *key || self.key.name.is_empty()
+    }
+}
+
 /// A job Kubernetes no longer has.
 #[derive(Clone, Debug)]
 pub struct Gone {
@@ -96,6 +109,8 @@ pub enum SparkUi {
     NotRunning {
         state: JobState,
         app_id: Option<String>,
+        /// When it ended: how long the History Server may still lag behind it.
+        finished_at: Option<Timestamp>,
     },
     NoSuchJob,
 }
@@ -217,18 +232,12 @@ impl JobModel {
         let driver = inner
             .pods_of(key)
             .into_iter()
-            .filter(|p| p.role == Role::Driver && !p.deleted && p.phase == pod::Phase::Running)
-            .max_by_key(|p| p.created);
+            .filter(|p| p.role == Role::Driver && !p.deleted && p.status.phase == pod::Phase::Running)
+            .max_by_key(|p| p.status.created);
         match driver.and_then(|d| Some(format!("{}:{}", d.ip.as_deref()?, d.ui_port?))) {
             Some(authority) => SparkUi::Driver { authority, app_id: job.app_id.clone() },
-            None => SparkUi::NotRunning { state: job.state, app_id: job.app_id.clone() },
+            None => SparkUi::NotRunning { state: job.state, app_id: job.app_id.clone(), finished_at: job.finished_at },
         }
-    }
-
-    /// When the job finished, if it did.
-    pub fn jobs_finished_at(&self, key: &JobKey) -> Option<Timestamp> {
-        let inner = self.read();
-        inner.jobs.get(key).or_else(|| inner.gone.get(key).map(|g| &g.job)).and_then(|j| j.finished_at)
     }
 
     /// A job with its pods, events and Spark configuration.
@@ -285,7 +294,7 @@ impl JobModel {
         self.evict_gone(&mut inner);
         drop(inner);
         // One nudge for every view: a page recomputes from scratch anyway.
-        let _ = self.feed.send(Touched { key: JobKey { namespace: String::new(), name: String::new() }, summary: true });
+        let _ = self.feed.send(Touched::every_view(true));
     }
 
     /// Announces jobs worth archiving on `tx` from now on.
@@ -320,7 +329,7 @@ impl JobModel {
         };
         drop(warnings);
         if changed {
-            let _ = self.feed.send(Touched { key: JobKey { namespace: String::new(), name: String::new() }, summary: true });
+            let _ = self.feed.send(Touched::every_view(true));
         }
     }
 
@@ -335,7 +344,7 @@ impl JobModel {
 
     /// A schedule changed: pages of its runs may show it (a nudge, not a summary change).
     fn nudge(&self) {
-        let _ = self.feed.send(Touched { key: JobKey { namespace: String::new(), name: String::new() }, summary: false });
+        let _ = self.feed.send(Touched::every_view(false));
     }
 
     pub fn apply_schedule(&self, schedule: ScheduleSummary) {

@@ -57,14 +57,7 @@ pub struct PodSummary {
     pub job: JobKey,
     pub role: Role,
     pub app_id: Option<String>,
-    pub phase: Phase,
-    pub created: Option<Timestamp>,
-    pub started_at: Option<Timestamp>,
-    pub finished_at: Option<Timestamp>,
-    pub exit_code: Option<i32>,
-    pub reason: Option<String>,
-    pub node: Option<String>,
-    pub restarts: u32,
+    pub status: PodStatus,
     pub labels: LabelsOfInterest,
     /// The pod's IP and, for a driver, the port of its Spark UI (the container port named
     /// `spark-ui`, else Spark's default 4040): where the UI proxy goes.
@@ -157,6 +150,11 @@ impl PodStatus {
     pub fn phase_name(&self) -> &'static str {
         self.phase.name()
     }
+
+    /// OOMKilled by the kernel: the reason says so, or exit code 137 (SIGKILL) as Spark reports it.
+    pub fn oom_killed(&self) -> bool {
+        self.reason.as_deref() == Some("OOMKilled") || self.exit_code == Some(137)
+    }
 }
 
 impl Phase {
@@ -184,37 +182,19 @@ impl PodSummary {
             _ => return None,
         };
         let job = job_of(meta, role)?;
-        let PodStatus { phase, created, started_at, finished_at, exit_code, reason, node, restarts } = PodStatus::from_object(pod);
         Some(PodSummary {
             namespace: job.namespace.clone(),
             name: meta.name.clone().unwrap_or_default(),
             job,
             role,
             app_id: labels.get(labels::APP_SELECTOR).cloned(),
-            phase,
-            created,
-            started_at,
-            finished_at,
-            exit_code,
-            reason,
-            node,
-            restarts,
+            status: PodStatus::from_object(pod),
             labels: keys.keep(Some(labels), meta.annotations.as_ref()),
             ip: pod.data["status"]["podIP"].as_str().map(str::to_string),
             ui_port: (role == Role::Driver).then(|| ui_port(pod)),
             from_operator: labels.contains_key(labels::OPERATOR_APP),
             deleted: false,
         })
-    }
-
-    /// OOMKilled by the kernel: the reason says so, or exit code 137 (SIGKILL) as Spark reports it.
-    pub fn oom_killed(&self) -> bool {
-        self.reason.as_deref() == Some("OOMKilled") || self.exit_code == Some(137)
-    }
-
-    /// The phase as Kubernetes names it.
-    pub fn phase_name(&self) -> &'static str {
-        self.phase.name()
     }
 }
 
@@ -235,7 +215,7 @@ mod tests {
         let s = PodSummary::from_object(&p, &LabelKeys::default()).unwrap();
         assert_eq!(s.job, JobKey { namespace: "ns".into(), name: "etl-1".into() });
         assert_eq!(s.role, Role::Executor);
-        assert!(s.oom_killed());
+        assert!(s.status.oom_killed());
     }
 
     #[test]
@@ -251,7 +231,7 @@ mod tests {
         let p = pod(json!({"metadata": {"name": "d-driver", "namespace": "ns", "labels": {"spark-role": "driver"}},
             "status": {"phase": 7, "containerStatuses": "nope"}}));
         let s = PodSummary::from_object(&p, &LabelKeys::default()).unwrap();
-        assert_eq!((s.phase, s.exit_code, s.started_at), (Phase::Unknown, None, None));
+        assert_eq!((s.status.phase, s.status.exit_code, s.status.started_at), (Phase::Unknown, None, None));
         assert_eq!(s.job.name, "d");
     }
 

@@ -188,8 +188,7 @@ impl Projection for Nodes {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject, keys: &LabelKeys, _source: &str) -> Option<NodeInfo> {
-        let _ = keys;
+    fn project(object: &DynamicObject, _keys: &LabelKeys, _source: &str) -> Option<NodeInfo> {
         NodeInfo::from_object(object)
     }
     fn apply(model: &JobModel, summary: NodeInfo) {
@@ -218,8 +217,7 @@ impl Projection for Events {
     fn label_selector() -> Option<&'static str> {
         None
     }
-    fn project(object: &DynamicObject, keys: &LabelKeys, _source: &str) -> Option<EventSummary> {
-        let _ = keys;
+    fn project(object: &DynamicObject, _keys: &LabelKeys, _source: &str) -> Option<EventSummary> {
         EventSummary::from_object(object)
     }
     fn apply(model: &JobModel, summary: EventSummary) {

@@ -173,9 +173,14 @@ fn split_prefix(uri: &Uri) -> Option<(&str, &str)> {
     Some((&path[..cut], &path[cut..]))
 }
 
-async fn proxy(State(state): State<AppState>, Path(params): Path<Vec<(String, String)>>, request: Request) -> Response {
+/// The job a proxy route names (its routes also capture the rest of the path).
+fn job_key(params: &[(String, String)]) -> JobKey {
     let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let key = JobKey { namespace: param("namespace"), name: param("name") };
+    JobKey { namespace: param("namespace"), name: param("name") }
+}
+
+async fn proxy(State(state): State<AppState>, Path(params): Path<Vec<(String, String)>>, request: Request) -> Response {
+    let key = job_key(&params);
     match forward(&state, &key, request).await {
         Ok(response) => response,
         Err(error) => error_page(&key, &error),
@@ -190,9 +195,8 @@ async fn forward(state: &AppState, key: &JobKey, request: Request) -> Result<Res
         SparkUi::Driver { authority, .. } => {
             send(&state.ui_client, &authority, &prefix, &rest, request, state.ui_client.kill_enabled).await
         }
-        SparkUi::NotRunning { state: job_state, app_id } => {
-            let finished = state.model.jobs_finished_at(key);
-            to_history(&state.ui_client, key, job_state.to_string(), app_id, finished, &rest, request.uri().query()).await
+        SparkUi::NotRunning { state: job_state, app_id, finished_at } => {
+            to_history(&state.ui_client, key, job_state.to_string(), app_id, finished_at, &rest, request.uri().query()).await
         }
         SparkUi::NoSuchJob => Err(ProxyError::NoSuchJob(format!("{}/{}", key.namespace, key.name))),
     }
@@ -257,8 +261,7 @@ async fn to_history(
 
 /// `/jobs/{ns}/{name}/shs/...`: the History Server, for this job's application only.
 async fn history(State(state): State<AppState>, Path(params): Path<Vec<(String, String)>>, request: Request) -> Response {
-    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let key = JobKey { namespace: param("namespace"), name: param("name") };
+    let key = job_key(&params);
     let result = async {
         let id = checked(&key)?;
         let authority = state

@@ -36,20 +36,8 @@ fn resolve(state: &AppState, path: &str) -> Option<JobKey> {
 /// Decodes `%XX` escapes (Airflow run ids carry `:` and `+`); `None` for a broken escape or
 /// bytes that are not UTF-8.
 fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    let (bytes, clean) = app::query::unescape(segment, false);
+    if clean { String::from_utf8(bytes).ok() } else { None }
 }
 
 #[cfg(test)]

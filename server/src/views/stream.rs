@@ -135,8 +135,7 @@ async fn job_stream(
                         let out = event(&detail);
                         return Some((Ok(out), (None, Some(detail), feed, Some(Instant::now()))));
                     }
-                    // The empty key is a nudge for every view (archive loaded, a warning changed).
-                    if !next_change(&mut feed, sent_at, |t| t.key == key || t.key.name.is_empty()).await {
+                    if !next_change(&mut feed, sent_at, |t| t.concerns(&key)).await {
                         return None;
                     }
                     let fresh = detail(state.clone(), key.clone()).await;

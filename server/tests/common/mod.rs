@@ -68,6 +68,17 @@ impl Drop for Process {
     }
 }
 
+/// Waits until the dashboard at `url` says it is ready.
+pub async fn wait_ready(url: &str) {
+    eventually("the dashboard becoming ready", Duration::from_secs(30), || async {
+        match reqwest::get(format!("{url}/readyz")).await {
+            Ok(r) if r.status().is_success() => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
 /// A fresh directory for one test's files.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sparkboard-test-{name}-{}", std::process::id()));
@@ -212,6 +223,19 @@ impl Seaweed {
     pub async fn restart(&mut self) {
         self.stop();
         self.run().await;
+    }
+
+    /// A store in `bucket` under `prefix` on this S3, with the tests' keys.
+    pub async fn store(&self, bucket: &str, prefix: &str) -> sparkboard::archive::s3::S3Store {
+        sparkboard::archive::s3::S3Store::connect(sparkboard::archive::s3::S3Options {
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+            endpoint: Some(self.endpoint.clone()),
+            region: Some("us-east-1".into()),
+            path_style: true,
+            credentials: Some((S3_ACCESS_KEY.into(), S3_SECRET_KEY.into())),
+        })
+        .await
     }
 
     /// The environment a `sparkboard` process needs to use this S3.
