@@ -166,7 +166,7 @@ pub fn sort_newest_first(jobs: &mut [Job]) {
 }
 
 /// What a pod does for its job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PodRole {
     Driver,
@@ -264,6 +264,132 @@ pub struct JobList {
     pub warnings: Vec<String>,
 }
 
+/// How bad a log event is, read from its line (log4j, Python logging, JSON `level`, zap, klog).
+///
+/// `Unknown` is a line that names no level (a shell trace, a bare `print`); `Marker` is not a
+/// line at all but the pipeline saying what went wrong with a source (a corrupt archive object,
+/// a deleted pod whose log is gone), so that a gap is never silent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Fatal,
+    Unknown,
+    Marker,
+}
+
+impl LogLevel {
+    pub const ALL: [LogLevel; 8] = [
+        LogLevel::Trace,
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Warn,
+        LogLevel::Error,
+        LogLevel::Fatal,
+        LogLevel::Unknown,
+        LogLevel::Marker,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "TRACE",
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Error => "ERROR",
+            LogLevel::Fatal => "FATAL",
+            LogLevel::Unknown => "UNKNOWN",
+            LogLevel::Marker => "MARKER",
+        }
+    }
+
+    /// Case-insensitive, with the spellings loggers use (`WARNING`, `CRITICAL`, `ERR`...).
+    pub fn parse(s: &str) -> Option<LogLevel> {
+        let level = match s.to_ascii_uppercase().as_str() {
+            "TRACE" | "FINEST" | "FINER" => LogLevel::Trace,
+            "DEBUG" | "FINE" => LogLevel::Debug,
+            "INFO" | "INFORMATION" | "NOTICE" => LogLevel::Info,
+            "WARN" | "WARNING" => LogLevel::Warn,
+            "ERROR" | "ERR" | "SEVERE" => LogLevel::Error,
+            "FATAL" | "CRITICAL" | "CRIT" | "PANIC" | "DPANIC" | "EMERG" | "ALERT" => LogLevel::Fatal,
+            "UNKNOWN" => LogLevel::Unknown,
+            "MARKER" => LogLevel::Marker,
+            _ => return None,
+        };
+        Some(level)
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a log event comes from: one container of one pod of the job.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LogSource {
+    pub role: PodRole,
+    pub pod: String,
+    pub container: String,
+    /// Spark's executor id (`spark-exec-id`), for executors.
+    #[serde(default)]
+    pub executor_id: Option<String>,
+}
+
+impl LogSource {
+    /// The short name the viewer labels lines with: `driver`, `exec-3`, or the pod's name.
+    pub fn label(&self) -> String {
+        match (self.role, &self.executor_id) {
+            (PodRole::Driver, _) => "driver".to_string(),
+            (PodRole::Executor, Some(id)) => format!("exec-{id}"),
+            _ => self.pod.clone(),
+        }
+    }
+}
+
+/// One event of a job's merged log: one NDJSON line of `GET /api/v1/jobs/{ns}/{name}/logs`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogEvent {
+    /// Stable across requests and reloads (the kubelet's timestamp, the source, and the rank among
+    /// that source's events with the same timestamp), so `#L<id>` is a permalink.
+    pub id: String,
+    /// The kubelet's (or shipper's) timestamp of the event's first line, in nanoseconds.
+    #[serde(with = "nanos")]
+    pub time: Timestamp,
+    pub source: LogSource,
+    pub level: LogLevel,
+    /// The line, with its continuation lines (stack frames, traceback) folded in after `\n`.
+    pub text: String,
+    /// `stdout` or `stderr` when the source says (archives do; the pod log API does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+}
+
+/// RFC 3339 in UTC with nine fractional digits, as `DESIGN.md` fixes for log events (jiff's own
+/// format drops trailing zeros, which would make the strings sort wrongly as text).
+pub mod nanos {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn format(t: Timestamp) -> String {
+        format!("{}.{:09}Z", t.strftime("%Y-%m-%dT%H:%M:%S"), t.subsec_nanosecond())
+    }
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +431,23 @@ mod tests {
         assert_eq!(job.duration_at(now), Some(90.0));
         job.state = JobState::Completed;
         assert_eq!(job.duration_at(now), Some(4.0));
+    }
+
+    #[test]
+    fn log_events_carry_nine_fractional_digits() {
+        let event = LogEvent {
+            id: "x".into(),
+            time: "2026-11-21T05:00:00.1Z".parse().unwrap(),
+            source: LogSource { role: PodRole::Executor, pod: "p".into(), container: "c".into(), executor_id: Some("3".into()) },
+            level: LogLevel::Warn,
+            text: "t".into(),
+            stream: None,
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.contains(r#""time":"2026-11-21T05:00:00.100000000Z""#), "{json}");
+        assert!(!json.contains("stream"));
+        assert_eq!(serde_json::from_str::<LogEvent>(&json).unwrap(), event);
+        assert_eq!(event.source.label(), "exec-3");
+        assert_eq!(LogLevel::parse("warning"), Some(LogLevel::Warn));
     }
 }

@@ -1,8 +1,9 @@
 //! sparkboard's web application: the pages (server-rendered, then hydrated in the browser) and
 //! the wire types the server and the browser share.
 //!
-//! - [`api`]: the JSON wire types (`Job`, `JobList`, `JobChange`), the API's contract.
+//! - [`api`]: the JSON wire types (`Job`, `JobList`, `JobDetail`, `LogEvent`), the API's contract.
 //! - [`query`]: the jobs list's filters, sort and page, as URL query strings.
+//! - [`log_query`]: the merged log's filters (sources, levels, text, time span, follow).
 //! - [`routes`]: the route table and one module per page.
 //! - [`format`]: how times, durations and states read on screen.
 //! - `live` (browser only): the server-push subscription that keeps pages current.
@@ -15,6 +16,7 @@ pub mod api;
 pub mod format;
 #[cfg(feature = "hydrate")]
 mod live;
+pub mod log_query;
 pub mod query;
 pub mod routes;
 #[cfg(feature = "ssr")]
