@@ -2,7 +2,7 @@
 //! EKS works with no keys in our config), or any S3-compatible store (SeaweedFS, MinIO, Ceph)
 //! given `endpoint` and usually `path_style`.
 
-use super::store::{ObjectStore, StoreError};
+use super::store::{ByteStream, ObjectStore, StoreError};
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
@@ -161,6 +161,31 @@ impl ObjectStore for S3Store {
                 Ok(body) => Ok(Some(body.into_bytes())),
                 Err(e) => Err(StoreError::Unavailable { store: self.describe.clone(), op: "get", key, detail: chain(&e) }),
             }
+        })
+    }
+
+    fn get_stream(&self, key: &str) -> BoxFuture<'_, Result<Option<ByteStream>, StoreError>> {
+        let key = key.to_string();
+        Box::pin(async move {
+            let output = match self.client.get_object().bucket(&self.bucket).key(format!("{}{key}", self.prefix)).send().await {
+                Ok(output) => output,
+                Err(e) if status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => return Ok(None),
+                Err(e) => return Err(self.error("get", &key, &e)),
+            };
+            let describe = self.describe.clone();
+            // One chunk at a time as the connection delivers it; an error ends the stream.
+            let chunks = futures::stream::unfold(Some(output.body), move |body| {
+                let (describe, key) = (describe.clone(), key.clone());
+                async move {
+                    let mut body = body?;
+                    match body.try_next().await {
+                        Ok(Some(bytes)) => Some((Ok(bytes), Some(body))),
+                        Ok(None) => None,
+                        Err(e) => Some((Err(StoreError::Unavailable { store: describe, op: "get", key, detail: chain(&e) }), None)),
+                    }
+                }
+            });
+            Ok(Some(Box::pin(chunks) as ByteStream))
         })
     }
 

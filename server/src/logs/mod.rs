@@ -10,6 +10,12 @@
 pub mod classify;
 pub mod event;
 pub mod fold;
+pub mod gunzip;
+pub mod key_template;
 pub mod lines;
+pub mod live;
 pub mod merge;
+pub mod plan;
 pub mod record;
+pub mod shipped;
+pub mod source;
