@@ -5,7 +5,7 @@
 //! Times are kept as nanoseconds since the epoch ([`Nanos`]): parsing them is the hot path of a
 //! merge over gigabytes, and the kubelet's fixed nine-digit format parses in a few steps.
 
-use super::lines::Line;
+use super::lines::{Line, MAX_LINE};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -148,9 +148,13 @@ struct ShipperLine<'a> {
     partial: Option<Cow<'a, str>>,
 }
 
+/// The longest shipper record read: its text is cut to [`MAX_LINE`] after parsing, but the JSON
+/// around a long line must be read whole.
+pub const MAX_RECORD: usize = 4 * 1024 * 1024;
+
 fn shipper_record(format: RecordFormat, line: &Line) -> Result<Record, RecordError> {
-    if line.cut_from.is_some() {
-        return Err(RecordError::Json(format!("a record of {} bytes is over the line limit", line.cut_from.unwrap_or(0))));
+    if let Some(length) = line.cut_from {
+        return Err(RecordError::Json(format!("a record of {length} bytes is over the {MAX_RECORD}-byte limit")));
     }
     let record: ShipperLine<'_> = serde_json::from_str(&line.text).map_err(|e| RecordError::Json(e.to_string()))?;
     let (text, times) = match format {
@@ -168,6 +172,11 @@ fn shipper_record(format: RecordFormat, line: &Line) -> Result<Record, RecordErr
     let docker_partial = text.ends_with('\n');
     if docker_partial {
         text.pop();
+    }
+    if text.len() > MAX_LINE {
+        let length = text.len();
+        text.truncate(text.floor_char_boundary(MAX_LINE));
+        text = Line { text, cut_from: Some(length) }.into_text();
     }
     let kubernetes = record.kubernetes.unwrap_or_default();
     Ok(Record {

@@ -18,7 +18,7 @@ use super::key_template::KeyVars;
 use super::lines::{Line, LineSplitter, MAX_LINE};
 use super::live::{LiveError, LiveParams, PodLogApi};
 use super::merge::Feed;
-use super::record::{Nanos, Record, RecordFormat, parse};
+use super::record::{MAX_RECORD, Nanos, Record, RecordFormat, parse};
 use super::shipped::ShippedLogs;
 use futures::StreamExt;
 use jiff::Timestamp;
@@ -156,8 +156,9 @@ struct Reading {
     mentions: Option<Mentions>,
     batch: Vec<Event>,
     tx: mpsc::Sender<Feed>,
-    /// A runtime's partial line being joined, with its first part's time and stream.
-    partial: Option<(Nanos, Option<&'static str>, String)>,
+    /// A runtime's partial line being joined: its first part's time and stream, the text so far
+    /// (at most [`MAX_LINE`]) and its whole length.
+    partial: Option<(Nanos, Option<&'static str>, String, usize)>,
     /// Lines past `until`: the source is done.
     past_until: bool,
     lines: u64,
@@ -166,18 +167,25 @@ struct Reading {
 impl Reading {
     fn record(&mut self, record: Record) {
         let Record { time, stream, text, partial, .. } = record;
-        let (time, stream, text) = match self.partial.take() {
-            Some((first, first_stream, mut joined)) => {
+        let (time, stream, mut text, length) = match self.partial.take() {
+            Some((first, first_stream, mut joined, length)) => {
                 if joined.len() < MAX_LINE {
-                    joined.push_str(&text[..text.floor_char_boundary(MAX_LINE - joined.len().min(MAX_LINE))]);
+                    joined.push_str(&text[..text.floor_char_boundary(MAX_LINE - joined.len())]);
                 }
-                (first, first_stream.or(stream), joined)
+                (first, first_stream.or(stream), joined, length + text.len())
             }
-            None => (time, stream, text),
+            None => {
+                let length = text.len();
+                (time, stream, text, length)
+            }
         };
         if partial {
-            self.partial = Some((time, stream, text));
+            self.partial = Some((time, stream, text, length));
             return;
+        }
+        if length > MAX_LINE && !text.contains("[line cut: ") {
+            text.truncate(text.floor_char_boundary(MAX_LINE));
+            text = Line { text, cut_from: Some(length) }.into_text();
         }
         if !self.resume.admit(time) {
             return;
@@ -342,7 +350,10 @@ async fn read_archive(plan: &SourcePlan, archive: &ShippedLogs, (from, to): (Tim
             }
         };
         let mut decoder = Decoder::default();
-        let mut splitter = LineSplitter::new();
+        let mut splitter = match archive.format {
+            RecordFormat::FluentBit | RecordFormat::Vector => LineSplitter::with_max(MAX_RECORD),
+            RecordFormat::Cri | RecordFormat::KubeApi => LineSplitter::new(),
+        };
         let mut bad = BadLines::default();
         let mut failed = None;
         let take = |reading: &mut Reading, splitter: &mut LineSplitter, decoded: &[u8], bad: &mut BadLines| {
@@ -455,6 +466,7 @@ async fn read_live(
         let mut splitter = LineSplitter::new();
         let mut bad = BadLines::default();
         let mut told_quiet = false;
+        let lines_before = reading.lines;
         let ended_cleanly = loop {
             let next = if follow && (reading.folder.has_pending() || !reading.batch.is_empty() || !told_quiet) {
                 match tokio::time::timeout(QUIET, stream.next()).await {
@@ -481,27 +493,42 @@ async fn read_live(
                 None => break true,
             }
         };
-        let mut last = Vec::new();
-        splitter.finish(&mut |line| last.push(line));
-        for line in last {
-            reading.take_line(RecordFormat::KubeApi, line, &mut bad);
+        // The kubelet ends every line; a line without its newline was cut with the connection
+        // and comes again whole from the resume point, so only a clean, final end keeps it.
+        if ended_cleanly && !follow {
+            let mut last = Vec::new();
+            splitter.finish(&mut |line| last.push(line));
+            for line in last {
+                reading.take_line(RecordFormat::KubeApi, line, &mut bad);
+            }
         }
         bad.report(reading, &format!("the live log of {}", plan.pod));
-        if !follow {
-            return Ok(());
-        }
-        // A follow stream ended: the container stopped, the pod went, or the connection did.
-        match readers.probe.state(&plan.namespace, &plan.pod) {
-            PodNow::Running => {}
-            PodNow::Stopped if ended_cleanly => return Ok(()),
-            // Stopped, but the stream broke: read once more to get the last lines.
-            PodNow::Stopped => {
-                return Box::pin(read_live(plan, readers, live, previous, false, reading)).await;
+        let delivered = reading.lines > lines_before;
+        if !ended_cleanly {
+            // The connection broke: read again from where it stood.
+            failures += 1;
+            if failures >= MAX_FAILURES {
+                reading.marker(format!("the live log stream of {} kept breaking; gave up after {failures} tries", plan.pod));
+                return Ok(());
             }
-            PodNow::Gone => return deleted_while_reading(plan, readers, reading).await,
+        } else if !follow {
+            return Ok(());
+        } else {
+            // A follow stream ended: the container stopped, the pod went, or a timeout did.
+            match readers.probe.state(&plan.namespace, &plan.pod) {
+                PodNow::Running => {}
+                PodNow::Stopped => return Ok(()),
+                PodNow::Gone => return deleted_while_reading(plan, readers, reading).await,
+            }
         }
-        failures = 0;
-        backoff = REOPEN_BACKOFF;
+        if delivered {
+            backoff = REOPEN_BACKOFF;
+            failures = 0;
+        } else {
+            // Nothing new (the model has not seen the container stop yet, say): do not spin.
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
     }
 }
 

@@ -66,6 +66,7 @@ pub struct SimStats {
     pub watches_started: std::sync::atomic::AtomicU64,
     pub watches_expired: std::sync::atomic::AtomicU64,
     pub watches_dropped: std::sync::atomic::AtomicU64,
+    pub log_follows_cut: std::sync::atomic::AtomicU64,
 }
 
 /// A running simulated cluster.
