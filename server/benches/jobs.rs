@@ -164,8 +164,12 @@ async fn list_api() {
         }
     }
     model.load_archived((0..LISTED_JOBS - LIVE_JOBS).map(|i| archived_job(i, now)));
-    let state =
-        sparkboard::views::AppState { model: model.clone(), archive: None, ui_client: sparkboard::ui_proxy::UiClient::new(false, None), logs: sparkboard::logs::plan::LogService::without_sources(model.clone()) };
+    let state = sparkboard::views::AppState {
+        model: model.clone(),
+        archive: None,
+        ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
+        logs: sparkboard::logs::plan::LogService::without_sources(model.clone()),
+    };
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(state, leptos);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -287,7 +291,12 @@ async fn change_to_browser() {
         sparkboard::sources::spark_watch::spawn(client.clone(), &sparkboard::sources::spark_watch::Sources::default(), model.clone());
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(
-        sparkboard::views::AppState { model: model.clone(), archive: None, ui_client: sparkboard::ui_proxy::UiClient::new(false, None), logs: sparkboard::logs::plan::LogService::without_sources(model.clone()) },
+        sparkboard::views::AppState {
+            model: model.clone(),
+            archive: None,
+            ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
+            logs: sparkboard::logs::plan::LogService::without_sources(model.clone()),
+        },
         leptos,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

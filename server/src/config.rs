@@ -242,7 +242,11 @@ pub struct LogArgs {
     #[arg(long, env = "SPARKBOARD_OPERATOR_NAMESPACE", default_value = "spark-operator")]
     pub operator_namespace: String,
     /// The label selector of spark-operator's controller pods (empty: leave its lines out).
-    #[arg(long, env = "SPARKBOARD_OPERATOR_SELECTOR", default_value = "app.kubernetes.io/name=spark-operator,app.kubernetes.io/component=controller")]
+    #[arg(
+        long,
+        env = "SPARKBOARD_OPERATOR_SELECTOR",
+        default_value = "app.kubernetes.io/name=spark-operator,app.kubernetes.io/component=controller"
+    )]
     pub operator_selector: String,
     /// Seconds between the simulated shipper's uploads (`sim` and `demo` only; Fluent Bit's
     /// default `upload_timeout` is 600).

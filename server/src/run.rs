@@ -9,9 +9,9 @@ use crate::config::{ArchiveLocation, Command, DemoArgs, LogArgs, S3Args, ServeAr
 use crate::logs::live::KubeLogs;
 use crate::logs::plan::{LogService, ModelProbe, OperatorPods};
 use crate::logs::shipped::ShippedLogs;
-use crate::sim::log_shipper::ShipOptions;
 use crate::model::{JobModel, ModelOptions};
 use crate::sim::history_server::HistoryServer;
+use crate::sim::log_shipper::ShipOptions;
 use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_watch::{self, Sources};
@@ -62,9 +62,12 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         None => ArchiveLocation::Directory(std::env::temp_dir().join(format!("sparkboard-demo-logs-{}", std::process::id()))),
     };
     let log_store = open_store(log_location).await;
-    options.ship_logs = log_store.clone().map(|store| -> anyhow::Result<ShipOptions> {
-        Ok(ShipOptions { store, format: args.logs.format(), template: args.logs.key_template()?, every: args.logs.ship_every()? })
-    }).transpose()?;
+    options.ship_logs = log_store
+        .clone()
+        .map(|store| -> anyhow::Result<ShipOptions> {
+            Ok(ShipOptions { store, format: args.logs.format(), template: args.logs.key_template()?, every: args.logs.ship_every()? })
+        })
+        .transpose()?;
     // With real drivers, a real History Server reads their event logs, so a demo job's Spark
     // UI link keeps working after its driver stops.
     let mut history = args.ui.history_authority()?;

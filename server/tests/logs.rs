@@ -15,7 +15,7 @@ use sparkboard::archive::store::ObjectStore;
 use sparkboard::logs::event::Event;
 use sparkboard::logs::key_template::{CRI_DEFAULT, FLUENT_BIT_DEFAULT, KeyTemplate, VECTOR_DEFAULT};
 use sparkboard::logs::live::KubeLogs;
-use sparkboard::logs::plan::{Lookup, LogService};
+use sparkboard::logs::plan::{LogService, Lookup};
 use sparkboard::logs::record::RecordFormat;
 use sparkboard::logs::shipped::ShippedLogs;
 use sparkboard::logs::source::{PodNow, PodProbe};
@@ -82,7 +82,12 @@ impl World {
     }
 
     fn service(&self, archive: Option<Arc<ShippedLogs>>) -> LogService {
-        LogService { archive, live: Some(Arc::new(KubeLogs::new(self.client.clone()))), probe: Arc::new(StoreProbe(self.sim.store.clone())), operator: None }
+        LogService {
+            archive,
+            live: Some(Arc::new(KubeLogs::new(self.client.clone()))),
+            probe: Arc::new(StoreProbe(self.sim.store.clone())),
+            operator: None,
+        }
     }
 
     fn detail(&self, deleted: bool, running: bool) -> JobDetail {
@@ -169,14 +174,24 @@ async fn every_shipper_layout_reads_back_from_s3() {
         world.write(4, &header(3));
         world.ship(&ship).await;
         world.delete_pod();
-        let events = world.read(&world.service(Some(Arc::new(ShippedLogs { store: store.clone(), format, template: template.clone() }))), world.detail(true, false), "").await;
+        let events = world
+            .read(
+                &world.service(Some(Arc::new(ShippedLogs { store: store.clone(), format, template: template.clone() }))),
+                world.detail(true, false),
+                "",
+            )
+            .await;
         let got = texts(&events);
         let short: Vec<&str> = got.iter().map(|t| &t[..t.len().min(80)]).collect();
         assert_eq!(got.len(), 6, "{name}: {short:#?}");
         assert_eq!(got[0], header(0));
         assert_eq!(got[1].lines().count(), 3, "{name}: the trace folds into its error");
         assert_eq!(events[1].level, LogLevel::Error);
-        assert!(got[2].starts_with("26/11/21 05:00:00 INFO Big: xxxx") && got[2].ends_with("[line cut: 100000 bytes, first 65536 shown]"), "{name}: {}", &got[2][got[2].len() - 80..]);
+        assert!(
+            got[2].starts_with("26/11/21 05:00:00 INFO Big: xxxx") && got[2].ends_with("[line cut: 100000 bytes, first 65536 shown]"),
+            "{name}: {}",
+            &got[2][got[2].len() - 80..]
+        );
         assert_eq!(&got[3..], [header(1), header(2), header(3)], "{name}");
         assert!(markers(&events).is_empty(), "{name}: {:?}", markers(&events));
         assert_eq!(events[3].source.source.label(), "exec-1");
@@ -188,7 +203,8 @@ async fn every_shipper_layout_reads_back_from_s3() {
         let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
         gz.extend_from_slice(b"this is not deflate data at all");
         store.put(&key, gz.into()).await.unwrap();
-        let events = world.read(&world.service(Some(Arc::new(ShippedLogs { store, format, template }))), world.detail(true, false), "").await;
+        let events =
+            world.read(&world.service(Some(Arc::new(ShippedLogs { store, format, template }))), world.detail(true, false), "").await;
         assert_eq!(texts(&events).len(), 6, "{name}");
         let marks = markers(&events);
         assert!(marks.len() == 1 && marks[0].contains("is damaged") && marks[0].contains("damaged"), "{name}: {marks:?}");
@@ -206,7 +222,8 @@ async fn the_archive_and_the_live_api_meet_without_a_gap_or_a_duplicate() {
     store.create_bucket().await.unwrap();
     let store: Arc<dyn ObjectStore> = Arc::new(store);
     let template = KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap();
-    let ship = ShipOptions { store: store.clone(), format: RecordFormat::FluentBit, template: template.clone(), every: Duration::from_secs(1) };
+    let ship =
+        ShipOptions { store: store.clone(), format: RecordFormat::FluentBit, template: template.clone(), every: Duration::from_secs(1) };
     // Three lines per millisecond, and the cut-over in the middle of a millisecond and a second.
     for i in 0..3000 {
         world.write(i as i64 / 3, &header(i));

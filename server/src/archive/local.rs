@@ -4,8 +4,8 @@
 
 use super::store::{ByteStream, ObjectStore, StoreError};
 use bytes::Bytes;
-use futures::{FutureExt, StreamExt};
 use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -120,7 +120,8 @@ impl ObjectStore for LocalDir {
                 Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(this.error("get", &key, e)),
             };
-            let chunks = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map(move |chunk| chunk.map_err(|e| this.error("get", &key, e)));
+            let chunks = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024)
+                .map(move |chunk| chunk.map_err(|e| this.error("get", &key, e)));
             Ok(Some(Box::pin(chunks) as ByteStream))
         })
     }

@@ -147,7 +147,8 @@ fn structured(text: &str) -> Option<Classified> {
         }
         out.push_str(message);
         if let Some(context) = object.get("context").and_then(Value::as_object).filter(|c| !c.is_empty()) {
-            let pairs: Vec<String> = context.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
+            let pairs: Vec<String> =
+                context.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
             out.push_str(&format!(" {{{}}}", pairs.join(", ")));
         }
         if let Some(exception) = object.get("exception").and_then(Value::as_object) {
@@ -163,7 +164,7 @@ fn structured(text: &str) -> Option<Classified> {
         }
         out
     });
-    (level.is_some() || rewritten.is_some()).then(|| Classified { kind: Kind::Header, level, rewritten })
+    (level.is_some() || rewritten.is_some()).then_some(Classified { kind: Kind::Header, level, rewritten })
 }
 
 #[cfg(test)]
@@ -219,7 +220,10 @@ mod tests {
         let spark = r#"{"ts":"2024-05-04T01:11:03.797Z","level":"ERROR","msg":"Task failed","context":{"executor_id":"3"},"exception":{"class":"java.io.IOException","msg":"disk full","stacktrace":[{"class":"a.B","method":"write","file":"B.java","line":12}]},"logger":"Executor"}"#;
         let c = classify(spark);
         assert_eq!((c.kind, c.level), (Kind::Header, Some(LogLevel::Error)));
-        assert_eq!(c.rewritten.as_deref(), Some("Executor: Task failed {executor_id=3}\njava.io.IOException: disk full\n\tat a.B.write(B.java:12)"));
+        assert_eq!(
+            c.rewritten.as_deref(),
+            Some("Executor: Task failed {executor_id=3}\njava.io.IOException: disk full\n\tat a.B.write(B.java:12)")
+        );
         let plain_json = classify(r#"{"severity":"warning","message":"hm"}"#);
         assert_eq!((plain_json.level, plain_json.rewritten.as_deref()), (Some(LogLevel::Warn), Some("hm")));
         assert_eq!(classify("{not json").kind, Kind::Plain);

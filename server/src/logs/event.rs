@@ -80,7 +80,8 @@ mod tests {
 
     #[test]
     fn ids_are_stable_and_distinct_per_source() {
-        let source = |pod: &str| LogSource { role: PodRole::Executor, pod: pod.into(), container: "c".into(), executor_id: Some("1".into()) };
+        let source =
+            |pod: &str| LogSource { role: PodRole::Executor, pod: pod.into(), container: "c".into(), executor_id: Some("1".into()) };
         let a = SourceInfo::new("ns", source("p-1"), 1);
         let b = SourceInfo::new("ns", source("p-2"), 2);
         assert_ne!(a.code, b.code);

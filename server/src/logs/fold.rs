@@ -151,7 +151,17 @@ mod tests {
             (5000, "\tat a.B.c(B.java:1)"),
         ]);
         let texts: Vec<&str> = events.iter().map(|e| e.text.lines().next().unwrap()).collect();
-        assert_eq!(texts, ["++ id -u", "+ myuid=185", "26/11/21 05:00:00 ERROR TaskSchedulerImpl: Lost executor 3", "a plain line much later", "26/11/21 05:00:01 INFO A: x", "\tat a.B.c(B.java:1)"]);
+        assert_eq!(
+            texts,
+            [
+                "++ id -u",
+                "+ myuid=185",
+                "26/11/21 05:00:00 ERROR TaskSchedulerImpl: Lost executor 3",
+                "a plain line much later",
+                "26/11/21 05:00:01 INFO A: x",
+                "\tat a.B.c(B.java:1)"
+            ]
+        );
         assert_eq!(events[2].text.lines().count(), 2);
         assert_eq!(events[0].level, LogLevel::Unknown);
     }

@@ -109,7 +109,13 @@ impl KeyTemplate {
                     Some('%') => literal.push('%'),
                     Some('F') => {
                         flush(&mut literal, &mut parts);
-                        parts.extend([Part::Time('Y'), Part::Literal("-".into()), Part::Time('m'), Part::Literal("-".into()), Part::Time('d')]);
+                        parts.extend([
+                            Part::Time('Y'),
+                            Part::Literal("-".into()),
+                            Part::Time('m'),
+                            Part::Literal("-".into()),
+                            Part::Time('d'),
+                        ]);
                     }
                     Some(f @ ('Y' | 'm' | 'd' | 'H' | 'M' | 'S' | 's')) => {
                         flush(&mut literal, &mut parts);
@@ -299,7 +305,8 @@ fn match_any(rest: &[Part], key: &str, vars: &KeyVars<'_>, fields: &mut TimeFiel
 mod tests {
     use super::*;
 
-    const VARS: KeyVars<'static> = KeyVars { namespace: "spark-jobs", pod: "etl-driver", container: "spark-kubernetes-driver", app_id: None };
+    const VARS: KeyVars<'static> =
+        KeyVars { namespace: "spark-jobs", pod: "etl-driver", container: "spark-kubernetes-driver", app_id: None };
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -311,7 +318,8 @@ mod tests {
         assert!(template.names_pod());
         let prefixes = template.prefixes(&VARS, t("2026-11-21T05:10:00Z"), t("2026-11-21T07:00:00Z"));
         assert_eq!(prefixes, ["fluent-bit-logs/kube.var.log.containers.etl-driver_spark-jobs_spark-kubernetes-driver-"]);
-        let key = "fluent-bit-logs/kube.var.log.containers.etl-driver_spark-jobs_spark-kubernetes-driver-0a1b2c.log/2026/11/21/05/10/03-Xy12AbCd";
+        let key =
+            "fluent-bit-logs/kube.var.log.containers.etl-driver_spark-jobs_spark-kubernetes-driver-0a1b2c.log/2026/11/21/05/10/03-Xy12AbCd";
         assert_eq!(template.matches(key, &VARS), Some(Some(Nanos::of(t("2026-11-21T05:10:03Z")))));
         let rendered = template.render(&VARS, t("2026-11-21T05:10:03.5Z"), &mut |i| ["0a1b2c", "Xy12AbCd"][i].to_string());
         assert_eq!(rendered, key);
@@ -324,7 +332,14 @@ mod tests {
     fn time_first_templates_list_per_hour() {
         let template = KeyTemplate::parse("logs/%Y/%m/%d/%H/{namespace}/{pod}/{container}/%M%S-{*}.gz").unwrap();
         let prefixes = template.prefixes(&VARS, t("2026-11-21T22:30:00Z"), t("2026-11-22T00:10:00Z"));
-        assert_eq!(prefixes, ["logs/2026/11/21/22/spark-jobs/etl-driver/spark-kubernetes-driver/", "logs/2026/11/21/23/spark-jobs/etl-driver/spark-kubernetes-driver/", "logs/2026/11/22/00/spark-jobs/etl-driver/spark-kubernetes-driver/"]);
+        assert_eq!(
+            prefixes,
+            [
+                "logs/2026/11/21/22/spark-jobs/etl-driver/spark-kubernetes-driver/",
+                "logs/2026/11/21/23/spark-jobs/etl-driver/spark-kubernetes-driver/",
+                "logs/2026/11/22/00/spark-jobs/etl-driver/spark-kubernetes-driver/"
+            ]
+        );
         let key = "logs/2026/11/21/23/spark-jobs/etl-driver/spark-kubernetes-driver/5901-abc.gz";
         assert_eq!(template.matches(key, &VARS), Some(Some(Nanos::of(t("2026-11-21T23:59:01Z")))));
         let vector = KeyTemplate::parse(VECTOR_DEFAULT).unwrap();
@@ -338,6 +353,9 @@ mod tests {
         assert_eq!(KeyTemplate::parse("{pods}/x").unwrap_err(), TemplateError::Variable("pods".into()));
         assert_eq!(KeyTemplate::parse("%q").unwrap_err(), TemplateError::Time('q'));
         assert_eq!(KeyTemplate::parse("a/{pod").unwrap_err(), TemplateError::Unclosed);
-        assert_eq!(KeyTemplate::parse("100%%/{pod}").unwrap().prefixes(&VARS, t("2026-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z")), ["100%/etl-driver"]);
+        assert_eq!(
+            KeyTemplate::parse("100%%/{pod}").unwrap().prefixes(&VARS, t("2026-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z")),
+            ["100%/etl-driver"]
+        );
     }
 }

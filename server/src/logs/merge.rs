@@ -240,7 +240,8 @@ mod tests {
     use app::api::{LogLevel, LogSource, PodRole};
 
     fn info(rank: u32) -> Arc<SourceInfo> {
-        let source = LogSource { role: PodRole::Executor, pod: format!("p{rank}"), container: "c".into(), executor_id: Some(rank.to_string()) };
+        let source =
+            LogSource { role: PodRole::Executor, pod: format!("p{rank}"), container: "c".into(), executor_id: Some(rank.to_string()) };
         SourceInfo::new("ns", source, rank)
     }
 

@@ -159,7 +159,10 @@ impl LogService {
                     time: span.since.or(job.lifetime.map(|(from, _)| Nanos::of(from))).unwrap_or_default(),
                     source: info,
                     level: LogLevel::Marker,
-                    text: format!("spark-operator's log could not be found (pods in {} with {}): {e}", operator.namespace, operator.selector),
+                    text: format!(
+                        "spark-operator's log could not be found (pods in {} with {}): {e}",
+                        operator.namespace, operator.selector
+                    ),
                     stream: None,
                     dup: 0,
                 };
@@ -170,7 +173,14 @@ impl LogService {
     }
 
     /// While following, adds the sources of pods that appear, until the job ends.
-    async fn follow_new_pods(self, job: JobSources, mut started: HashSet<(String, String)>, span: Span, lookup: Lookup, tx: mpsc::Sender<SourceFeed>) {
+    async fn follow_new_pods(
+        self,
+        job: JobSources,
+        mut started: HashSet<(String, String)>,
+        span: Span,
+        lookup: Lookup,
+        tx: mpsc::Sender<SourceFeed>,
+    ) {
         loop {
             tokio::time::sleep(NEW_PODS_EVERY).await;
             if tx.is_closed() {
@@ -215,7 +225,8 @@ impl JobSources {
         let mut plans = Vec::new();
         for (i, pod) in detail.pods.iter().enumerate() {
             for container in containers(pod) {
-                let source = LogSource { role: pod.role, pod: pod.name.clone(), container: container.clone(), executor_id: pod.executor_id.clone() };
+                let source =
+                    LogSource { role: pod.role, pod: pod.name.clone(), container: container.clone(), executor_id: pod.executor_id.clone() };
                 if !self.wants(&source) {
                     continue;
                 }
@@ -230,9 +241,9 @@ impl JobSources {
                     PodRole::Executor => 2000 + pod.executor_id.as_deref().and_then(|id| id.parse::<u32>().ok()).unwrap_or(i as u32),
                 };
                 // A pod's own life bounds its archive objects better than the job's.
-                let lifetime = self.lifetime.map(|(from, to)| {
-                    (pod.started_at.map_or(from, |s| s.min(to)), pod.finished_at.map_or(to, |f| f.max(from)))
-                });
+                let lifetime = self
+                    .lifetime
+                    .map(|(from, to)| (pod.started_at.map_or(from, |s| s.min(to)), pod.finished_at.map_or(to, |f| f.max(from))));
                 plans.push(SourcePlan {
                     info: SourceInfo::new(&self.namespace, source, rank),
                     namespace: self.namespace.clone(),
@@ -265,7 +276,13 @@ impl JobSources {
                     time,
                     source: info.clone(),
                     level: if e.kind == "Warning" { LogLevel::Warn } else { LogLevel::Info },
-                    text: format!("{} {}: {}{}", e.reason, e.object, e.message, if e.count > 1 { format!(" (x{})", e.count) } else { String::new() }),
+                    text: format!(
+                        "{} {}: {}{}",
+                        e.reason,
+                        e.object,
+                        e.message,
+                        if e.count > 1 { format!(" (x{})", e.count) } else { String::new() }
+                    ),
                     stream: None,
                     dup: 0,
                 })

@@ -36,38 +36,56 @@ const REOPEN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_FAILURES: u32 = 8;
 
 /// Where the source stands in its own sequence: the last delivered time and how many lines had
-/// exactly that time. Reading again from that second skips the earlier ones and as many at that
-/// time as were delivered (stern's `ResumeRequest`, with nanoseconds).
+/// exactly that time. Reading again from that second replays what was delivered; the replay
+/// skips the earlier lines and as many at that time as were delivered (stern's
+/// `ResumeRequest`, with nanoseconds). Outside a replay every line is new, even one whose time
+/// goes backwards (said with a marker, never dropped).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Resume {
     pub last: Option<Nanos>,
     pub at_last: u32,
     skip: u32,
+    replaying: bool,
+}
+
+/// What a line is to the resume point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    New,
+    /// Delivered before this read started.
+    Seen,
+    /// New, but earlier than a line before it.
+    OutOfOrder,
 }
 
 impl Resume {
-    /// A new read from `last`'s second starts: the lines at `last` already delivered come again.
+    /// A new read from `last`'s second starts: the lines up to `last` come again.
     pub fn restart(&mut self) {
         self.skip = self.at_last;
+        self.replaying = self.last.is_some();
     }
 
-    /// Whether a line at `time` is new.
-    pub fn admit(&mut self, time: Nanos) -> bool {
-        match self.last {
-            Some(last) if time < last => false,
-            Some(last) if time == last && self.skip > 0 => {
-                self.skip -= 1;
-                false
+    pub fn admit(&mut self, time: Nanos) -> Admit {
+        if self.replaying {
+            match self.last {
+                Some(last) if time < last => return Admit::Seen,
+                Some(last) if time == last && self.skip > 0 => {
+                    self.skip -= 1;
+                    return Admit::Seen;
+                }
+                _ => self.replaying = false,
             }
+        }
+        match self.last {
+            Some(last) if time < last => Admit::OutOfOrder,
             Some(last) if time == last => {
                 self.at_last += 1;
-                true
+                Admit::New
             }
             _ => {
                 self.last = Some(time);
                 self.at_last = 1;
-                self.skip = 0;
-                true
+                Admit::New
             }
         }
     }
@@ -162,6 +180,7 @@ struct Reading {
     /// Lines past `until`: the source is done.
     past_until: bool,
     lines: u64,
+    out_of_order: u64,
 }
 
 impl Reading {
@@ -187,8 +206,20 @@ impl Reading {
             text.truncate(text.floor_char_boundary(MAX_LINE));
             text = Line { text, cut_from: Some(length) }.into_text();
         }
-        if !self.resume.admit(time) {
-            return;
+        match self.resume.admit(time) {
+            Admit::Seen => return,
+            Admit::OutOfOrder => {
+                self.out_of_order += 1;
+                if self.out_of_order == 1 {
+                    let last = self.resume.last.unwrap_or(time);
+                    self.marker(format!(
+                        "lines out of time order: a line at {} came after one at {} (shown where they came; the merge keeps this source's order)",
+                        app::api::nanos::format(time.timestamp()),
+                        app::api::nanos::format(last.timestamp())
+                    ));
+                }
+            }
+            Admit::New => {}
         }
         if self.span.since.is_some_and(|since| time < since) {
             return;
@@ -283,6 +314,7 @@ pub async fn run(plan: SourcePlan, readers: Readers, span: Span, tx: mpsc::Sende
         partial: None,
         past_until: false,
         lines: 0,
+        out_of_order: 0,
     };
     let _ = read(&plan, &readers, &mut reading).await;
 }
@@ -305,6 +337,9 @@ async fn read(plan: &SourcePlan, readers: &Readers, reading: &mut Reading) -> Re
             }
         }
     }
+    if reading.out_of_order > 1 {
+        reading.marker(format!("{} lines in all were out of time order", reading.out_of_order));
+    }
     reading.folder.flush(&mut reading.batch);
     reading.send().await
 }
@@ -316,15 +351,22 @@ fn gone(plan: &SourcePlan, readers: &Readers, archived: u64, reading: &mut Readi
             "pod {} was deleted from Kubernetes and its log with it; no log archive is configured (--log-archive)",
             plan.pod
         )),
-        Some(archive) if archived == 0 => {
-            reading.marker(format!("pod {} was deleted from Kubernetes and the log archive has no log for it ({})", plan.pod, archive.describe()))
-        }
+        Some(archive) if archived == 0 => reading.marker(format!(
+            "pod {} was deleted from Kubernetes and the log archive has no log for it ({})",
+            plan.pod,
+            archive.describe()
+        )),
         Some(_) => {}
     }
 }
 
 /// Reads every archived object of the source after the resume point; returns how many lines.
-async fn read_archive(plan: &SourcePlan, archive: &ShippedLogs, (from, to): (Timestamp, Timestamp), reading: &mut Reading) -> Result<u64, Closed> {
+async fn read_archive(
+    plan: &SourcePlan,
+    archive: &ShippedLogs,
+    (from, to): (Timestamp, Timestamp),
+    reading: &mut Reading,
+) -> Result<u64, Closed> {
     let vars = KeyVars { namespace: &plan.namespace, pod: &plan.pod, container: &plan.container, app_id: plan.app_id.as_deref() };
     let objects = match archive.objects(&vars, from, to).await {
         Ok(objects) => objects,
@@ -339,7 +381,6 @@ async fn read_archive(plan: &SourcePlan, archive: &ShippedLogs, (from, to): (Tim
         if reading.past_until {
             break;
         }
-        reading.resume.restart();
         let mut body = match archive.open(&object.key).await {
             Ok(Some(body)) => body,
             // Compacted or expired between the list and the read.
@@ -401,7 +442,14 @@ async fn read_archive(plan: &SourcePlan, archive: &ShippedLogs, (from, to): (Tim
     Ok(reading.lines - before)
 }
 
-fn take_archived_line(reading: &mut Reading, format: RecordFormat, line: Line, filter_by_origin: bool, plan: &SourcePlan, bad: &mut BadLines) {
+fn take_archived_line(
+    reading: &mut Reading,
+    format: RecordFormat,
+    line: Line,
+    filter_by_origin: bool,
+    plan: &SourcePlan,
+    bad: &mut BadLines,
+) {
     if line.text.is_empty() && line.cut_from.is_none() {
         return;
     }
@@ -550,13 +598,16 @@ mod tests {
 
     #[test]
     fn resume_skips_exactly_what_was_delivered() {
+        use Admit::*;
         let mut resume = Resume::default();
-        let delivered: Vec<bool> = [1, 2, 2, 3, 3].iter().map(|&t| resume.admit(Nanos(t))).collect();
-        assert_eq!(delivered, [true; 5]);
+        let delivered: Vec<Admit> = [1, 2, 2, 3, 3].iter().map(|&t| resume.admit(Nanos(t))).collect();
+        assert_eq!(delivered, [New; 5]);
         // Read again from the second of the last line: everything up to it comes again, then new lines.
         resume.restart();
-        let again: Vec<bool> = [1, 2, 2, 3, 3, 3, 4].iter().map(|&t| resume.admit(Nanos(t))).collect();
-        assert_eq!(again, [false, false, false, false, false, true, true]);
+        let again: Vec<Admit> = [1, 2, 2, 3, 3, 3, 4].iter().map(|&t| resume.admit(Nanos(t))).collect();
+        assert_eq!(again, [Seen, Seen, Seen, Seen, Seen, New, New]);
         assert_eq!((resume.last, resume.at_last), (Some(Nanos(4)), 1));
+        // Outside a replay a line going back in time is kept, and said to be out of order.
+        assert_eq!([resume.admit(Nanos(2)), resume.admit(Nanos(5))], [OutOfOrder, New]);
     }
 }

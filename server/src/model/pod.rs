@@ -145,7 +145,13 @@ impl PodStatus {
                 .map(str::to_string),
             node: pod.data["spec"]["nodeName"].as_str().map(str::to_string),
             restarts: status["containerStatuses"][0]["restartCount"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-            containers: pod.data["spec"]["containers"].as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).map(str::to_string).collect(),
+            containers: pod.data["spec"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str())
+                .map(str::to_string)
+                .collect(),
         }
     }
 

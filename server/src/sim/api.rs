@@ -56,7 +56,14 @@ pub struct SimState {
 impl SimState {
     /// A cluster over `store`, its clock running at `speed`, with no faults injected.
     pub fn new(store: Arc<Store>, speed: f64) -> SimState {
-        SimState { store, logs: Arc::default(), clock: SimClock::new(speed), drop_watches_after: None, cut_log_follows_after: None, stats: Arc::default() }
+        SimState {
+            store,
+            logs: Arc::default(),
+            clock: SimClock::new(speed),
+            drop_watches_after: None,
+            cut_log_follows_after: None,
+            stats: Arc::default(),
+        }
     }
 }
 

@@ -38,7 +38,12 @@ pub struct ShipOptions {
 
 impl std::fmt::Debug for ShipOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShipOptions").field("store", &self.store.describe()).field("format", &self.format).field("template", &self.template.as_str()).field("every", &self.every).finish()
+        f.debug_struct("ShipOptions")
+            .field("store", &self.store.describe())
+            .field("format", &self.format)
+            .field("template", &self.template.as_str())
+            .field("every", &self.every)
+            .finish()
     }
 }
 

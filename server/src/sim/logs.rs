@@ -168,7 +168,12 @@ impl LogStore {
         for ((namespace, pod), containers) in pods.iter() {
             for (container, instances) in containers {
                 for buffer in instances.current.iter() {
-                    all.push(ContainerLog { namespace: namespace.clone(), pod: pod.clone(), container: container.clone(), buffer: buffer.clone() });
+                    all.push(ContainerLog {
+                        namespace: namespace.clone(),
+                        pod: pod.clone(),
+                        container: container.clone(),
+                        buffer: buffer.clone(),
+                    });
                 }
             }
         }
@@ -208,7 +213,8 @@ impl LogStore {
         instances.previous = replaced.clone();
         instances.current = Some(Arc::new(LogBuffer::new(limit)));
         drop(pods);
-        let name = |buffer| ContainerLog { namespace: namespace.to_string(), pod: pod.to_string(), container: container.to_string(), buffer };
+        let name =
+            |buffer| ContainerLog { namespace: namespace.to_string(), pod: pod.to_string(), container: container.to_string(), buffer };
         self.retire(replaced.map(name));
     }
 
@@ -219,7 +225,8 @@ impl LogStore {
         // Followers of a deleted pod's log see the end of the stream.
         for (container, instances) in removed {
             instances.current.iter().chain(instances.previous.iter()).for_each(|b| b.finish());
-            let name = |buffer| ContainerLog { namespace: namespace.to_string(), pod: pod.to_string(), container: container.clone(), buffer };
+            let name =
+                |buffer| ContainerLog { namespace: namespace.to_string(), pod: pod.to_string(), container: container.clone(), buffer };
             retired.extend(instances.current.map(name));
         }
         self.retire(retired);

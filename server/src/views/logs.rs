@@ -78,7 +78,8 @@ struct WireEvent<'a> {
     stream: Option<&'a str>,
 }
 
-fn write_ndjson(event: &Event, out: &mut Vec<u8>) {
+/// Appends one event as an NDJSON line (public for the benchmark).
+pub fn write_ndjson(event: &Event, out: &mut Vec<u8>) {
     let wire = WireEvent {
         id: event.id(),
         time: nanos::format(event.time.timestamp()),
@@ -93,7 +94,13 @@ fn write_ndjson(event: &Event, out: &mut Vec<u8>) {
 }
 
 fn write_text(event: &Event, out: &mut Vec<u8>) {
-    let line = format!("{} {:<14} {:<7} {}\n", nanos::format(event.time.timestamp()), event.source.source.label(), event.level.as_str(), event.text);
+    let line = format!(
+        "{} {:<14} {:<7} {}\n",
+        nanos::format(event.time.timestamp()),
+        event.source.source.label(),
+        event.level.as_str(),
+        event.text
+    );
     out.extend_from_slice(line.as_bytes());
 }
 
@@ -103,7 +110,8 @@ async fn job_log(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, LogRequestError> {
     let query = LogQuery::from_query_string(raw.as_deref().unwrap_or_default())?;
-    let regex = query.re.as_deref().map(|re| regex::RegexBuilder::new(re).case_insensitive(true).size_limit(1 << 20).build()).transpose()?;
+    let regex =
+        query.re.as_deref().map(|re| regex::RegexBuilder::new(re).case_insensitive(true).size_limit(1 << 20).build()).transpose()?;
     let key = JobKey { namespace, name };
     let detail = match can_view(&Caller, &key.namespace).then_some(()).and(state.job_detail(&key).await) {
         Some(detail) => detail,

@@ -74,5 +74,11 @@ pub fn listener(listener: tokio::net::TcpListener) -> axum::serve::TapIo<tokio::
 /// The dashboard's whole HTTP surface.
 pub fn router(state: AppState, leptos: leptos::prelude::LeptosOptions) -> Router {
     let pages = site::routes(state.clone(), leptos).layer(axum::middleware::from_fn_with_state(state.clone(), deep_links::redirect));
-    Router::new().merge(api::routes()).merge(logs::routes()).merge(stream::routes()).merge(crate::ui_proxy::routes()).with_state(state).merge(pages)
+    Router::new()
+        .merge(api::routes())
+        .merge(logs::routes())
+        .merge(stream::routes())
+        .merge(crate::ui_proxy::routes())
+        .with_state(state)
+        .merge(pages)
 }
