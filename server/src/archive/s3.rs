@@ -93,6 +93,17 @@ impl S3Store {
         }
     }
 
+    /// The object's headers and body stream, or None when there is no such key.
+    async fn get_object(&self, key: &str) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, StoreError> {
+        match self.client.get_object().bucket(&self.bucket).key(format!("{}{key}", self.prefix)).send().await {
+            Ok(output) => Ok(Some(output)),
+            // A bare 404 counts as missing too (some stores send no code), but a missing bucket
+            // is a misconfiguration that must not read as "nothing archived yet".
+            Err(e) if status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => Ok(None),
+            Err(e) => Err(self.error("get", key, &e)),
+        }
+    }
+
     /// Sorts an SDK error into the two kinds the caller acts on differently.
     fn error<E: Error + ProvideErrorMetadata + 'static>(&self, op: &'static str, key: &str, err: &SdkError<E, HttpResponse>) -> StoreError {
         let unavailable = match err {
@@ -149,13 +160,7 @@ impl ObjectStore for S3Store {
     fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<Bytes>, StoreError>> {
         let key = key.to_string();
         Box::pin(async move {
-            let output = match self.client.get_object().bucket(&self.bucket).key(format!("{}{key}", self.prefix)).send().await {
-                Ok(output) => output,
-                // A bare 404 counts as missing too (some stores send no code), but a missing bucket
-                // is a misconfiguration that must not read as "nothing archived yet".
-                Err(e) if status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => return Ok(None),
-                Err(e) => return Err(self.error("get", &key, &e)),
-            };
+            let Some(output) = self.get_object(&key).await? else { return Ok(None) };
             // The body streams after the headers, so losing the connection here is an outage too.
             match output.body.collect().await {
                 Ok(body) => Ok(Some(body.into_bytes())),
@@ -167,11 +172,7 @@ impl ObjectStore for S3Store {
     fn get_stream(&self, key: &str) -> BoxFuture<'_, Result<Option<ByteStream>, StoreError>> {
         let key = key.to_string();
         Box::pin(async move {
-            let output = match self.client.get_object().bucket(&self.bucket).key(format!("{}{key}", self.prefix)).send().await {
-                Ok(output) => output,
-                Err(e) if status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => return Ok(None),
-                Err(e) => return Err(self.error("get", &key, &e)),
-            };
+            let Some(output) = self.get_object(&key).await? else { return Ok(None) };
             let describe = self.describe.clone();
             // One chunk at a time as the connection delivers it; an error ends the stream.
             let chunks = futures::stream::unfold(Some(output.body), move |body| {
