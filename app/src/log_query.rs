@@ -160,9 +160,12 @@ impl LogQuery {
         if event.level == LogLevel::Marker {
             return self.sources.is_empty() || self.sources.iter().any(|s| s.matches(&event.source));
         }
-        (self.sources.is_empty() || self.sources.iter().any(|s| s.matches(&event.source)))
-            && (self.levels.is_empty() || self.levels.contains(&event.level))
-            && self.q.as_deref().is_none_or(|q| contains_ignoring_case(&event.text, q))
+        (self.sources.is_empty() || self.sources.iter().any(|s| s.matches(&event.source))) && self.keeps_line(event.level, &event.text)
+    }
+
+    /// The level and text filters alone, for a line whose source was chosen already.
+    pub fn keeps_line(&self, level: LogLevel, text: &str) -> bool {
+        (self.levels.is_empty() || self.levels.contains(&level)) && self.q.as_deref().is_none_or(|q| contains_ignoring_case(text, q))
     }
 }
 

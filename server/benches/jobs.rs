@@ -164,17 +164,7 @@ async fn list_api() {
         }
     }
     model.load_archived((0..LISTED_JOBS - LIVE_JOBS).map(|i| archived_job(i, now)));
-    let state = sparkboard::views::AppState {
-        model: model.clone(),
-        archive: None,
-        ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
-        logs: sparkboard::logs::plan::LogService::without_sources(model.clone()),
-    };
-    let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
-    let router = sparkboard::views::router(state, leptos);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(sparkboard::views::listener(listener), router).await });
+    let addr = support::serve_dashboard(model.clone()).await;
     let client = reqwest::Client::new();
     let base = format!("http://{addr}/api/v1/jobs");
     let first = client.get(&base).send().await.expect("list").json::<Value>().await.expect("json");
@@ -289,19 +279,7 @@ async fn change_to_browser() {
     let model = Arc::new(JobModel::default());
     let _watchers =
         sparkboard::sources::spark_watch::spawn(client.clone(), &sparkboard::sources::spark_watch::Sources::default(), model.clone());
-    let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
-    let router = sparkboard::views::router(
-        sparkboard::views::AppState {
-            model: model.clone(),
-            archive: None,
-            ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
-            logs: sparkboard::logs::plan::LogService::without_sources(model.clone()),
-        },
-        leptos,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(sparkboard::views::listener(listener), router).await });
+    let addr = support::serve_dashboard(model.clone()).await;
     while !model.is_ready() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -154,10 +154,7 @@ impl ArchiveArgs {
     }
 
     pub fn compact_every(&self) -> Result<std::time::Duration, ConfigError> {
-        match self.archive_compact_every {
-            s if s.is_finite() && s > 0.0 => Ok(std::time::Duration::from_secs_f64(s)),
-            s => Err(ConfigError::CompactEvery(s)),
-        }
+        seconds(self.archive_compact_every, ConfigError::CompactEvery)
     }
 }
 
@@ -275,10 +272,7 @@ impl LogArgs {
     }
 
     pub fn ship_every(&self) -> Result<std::time::Duration, ConfigError> {
-        match self.ship_every {
-            s if s.is_finite() && s > 0.0 => Ok(std::time::Duration::from_secs_f64(s)),
-            s => Err(ConfigError::ShipEvery(s)),
-        }
+        seconds(self.ship_every, ConfigError::ShipEvery)
     }
 }
 
@@ -362,6 +356,11 @@ pub struct SimArgs {
     pub workload: WorkloadArgs,
 }
 
+/// A number of seconds from a flag: finite and above 0, or the flag's error.
+fn seconds(value: f64, error: fn(f64) -> ConfigError) -> Result<std::time::Duration, ConfigError> {
+    if value.is_finite() && value > 0.0 { Ok(std::time::Duration::from_secs_f64(value)) } else { Err(error(value)) }
+}
+
 /// A flag value clap accepted but the program cannot use.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -407,10 +406,7 @@ impl WorkloadArgs {
         if !(self.log_rate.is_finite() && self.log_rate >= 0.0) {
             return Err(ConfigError::LogRate(self.log_rate));
         }
-        let drop_watches_after = match self.drop_watches_after {
-            Some(s) if !(s.is_finite() && s > 0.0) => return Err(ConfigError::DropWatches(s)),
-            other => other.map(std::time::Duration::from_secs_f64),
-        };
+        let drop_watches_after = self.drop_watches_after.map(|s| seconds(s, ConfigError::DropWatches)).transpose()?;
         Ok(SimOptions {
             seed: self.seed,
             speed: self.speed,

@@ -296,3 +296,24 @@ async fn a_deleted_pod_without_an_archive_says_so() {
     assert_eq!(marks.len(), 1, "{events:?}");
     assert!(marks[0].contains("exec-1: pod orders-exec-1 was deleted") && marks[0].contains("no log archive is configured"), "{marks:?}");
 }
+
+/// Lines a shipper's object holds that are not records (a truncated write, another tool's
+/// output): one marker counts them and names the first problem; the good records still read.
+#[tokio::test]
+async fn unreadable_records_are_counted_in_one_marker() {
+    let world = World::new(None);
+    let dir = common::scratch_dir("logs-unreadable");
+    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(&dir));
+    let template = KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap();
+    let vars = sparkboard::logs::key_template::KeyVars { namespace: NS, pod: POD, container: CONTAINER, app_id: None };
+    let key = template.render(&vars, world.start, &mut |_| "x".into());
+    let time = sparkboard::sim::pod_log::rfc3339_nano_fixed(world.start);
+    let body = format!("{{\"time\":\"{time}\",\"log\":\"{}\"}}\nnot json\n{{\"log\":\"no time\"}}\n{{\"time\":\"{time}\"}}\n", header(0));
+    store.put(&key, body.into()).await.unwrap();
+    let archive = Arc::new(ShippedLogs { store, format: RecordFormat::FluentBit, template });
+    let events = world.read(&world.service(Some(archive)), world.detail(true, false), "").await;
+    assert_eq!(texts(&events), [header(0)]);
+    let marks = markers(&events);
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert!(marks[0].contains("3 unreadable line(s) skipped in archive object") && marks[0].contains("not a JSON record"), "{marks:?}");
+}

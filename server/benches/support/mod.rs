@@ -6,6 +6,23 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sparkboard::sim::objects::{self, PodSpec, Size};
 
+/// Serves the dashboard over `model` (no archive, no log sources, the proxy's defaults) on a
+/// loopback port, in the background; its address.
+pub async fn serve_dashboard(model: std::sync::Arc<sparkboard::model::JobModel>) -> std::net::SocketAddr {
+    let state = sparkboard::views::AppState {
+        model: model.clone(),
+        archive: None,
+        ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
+        logs: sparkboard::logs::plan::LogService::without_sources(model),
+    };
+    let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
+    let router = sparkboard::views::router(state, leptos);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(sparkboard::views::listener(listener), router).await });
+    addr
+}
+
 /// The `p` quantile (0..=1) of sorted samples; NaN without samples.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {

@@ -1,8 +1,8 @@
 //! The pipeline's own event: what a source produces and the merge orders, turned into the wire's
-//! [`LogEvent`] only at the edge (so the merge compares integers, not strings).
+//! [`app::api::LogEvent`] only at the edge (so the merge compares integers, not strings).
 
 use super::record::Nanos;
-use app::api::{LogEvent, LogLevel, LogSource};
+use app::api::{LogLevel, LogSource};
 use std::sync::Arc;
 
 /// A source as the merge knows it.
@@ -60,17 +60,6 @@ impl Event {
     pub fn id(&self) -> String {
         format!("{}-{:08x}-{}", self.time.0, self.source.code, self.dup)
     }
-
-    pub fn to_wire(&self) -> LogEvent {
-        LogEvent {
-            id: self.id(),
-            time: self.time.timestamp(),
-            source: self.source.source.clone(),
-            level: self.level,
-            text: self.text.clone(),
-            stream: self.stream.map(str::to_string),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -89,6 +78,6 @@ mod tests {
         assert_eq!(fnv1a(&["ns", "p", "c"]), 0x5f55_0a39);
         let event = Event { time: Nanos(42), source: a, level: LogLevel::Info, text: "x".into(), stream: None, dup: 1 };
         assert_eq!(event.id(), format!("42-{:08x}-1", event.source.code));
-        assert_eq!(event.to_wire().time, jiff::Timestamp::from_nanosecond(42).unwrap());
+        assert_eq!(event.time.timestamp(), jiff::Timestamp::from_nanosecond(42).unwrap());
     }
 }

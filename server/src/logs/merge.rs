@@ -15,8 +15,8 @@
 
 use super::event::{Event, SourceInfo};
 use super::record::Nanos;
-use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
@@ -231,8 +231,6 @@ impl Merge {
         }
     }
 }
-
-use futures::FutureExt;
 
 #[cfg(test)]
 mod tests {

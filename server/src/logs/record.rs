@@ -54,7 +54,11 @@ pub struct RecordOrigin {
 pub struct Record {
     pub time: Nanos,
     pub stream: Option<&'static str>,
+    /// At most [`MAX_LINE`] bytes of it: the reader says where a line was cut, once, after
+    /// joining partial records.
     pub text: String,
+    /// The text's whole length in bytes, before any cut.
+    pub length: usize,
     /// A runtime's partial record (`P`): the line goes on in the next record.
     pub partial: bool,
     pub origin: RecordOrigin,
@@ -78,8 +82,8 @@ pub fn parse(format: RecordFormat, line: Line) -> Result<Record, RecordError> {
     match format {
         RecordFormat::KubeApi => {
             let (time, rest) = leading_time(&line.text).ok_or(RecordError::NoTimestamp)?;
-            let text = Line { text: rest.to_string(), cut_from: line.cut_from }.into_text();
-            Ok(Record { time, stream: None, text, partial: false, origin: RecordOrigin::default() })
+            let length = cut_length(&line, rest);
+            Ok(Record { time, stream: None, text: rest.to_string(), length, partial: false, origin: RecordOrigin::default() })
         }
         RecordFormat::Cri => {
             let (time, rest) = leading_time(&line.text).ok_or(RecordError::NoTimestamp)?;
@@ -91,11 +95,16 @@ pub fn parse(format: RecordFormat, line: Line) -> Result<Record, RecordError> {
                 Some("F") => false,
                 _ => return Err(RecordError::NotCri),
             };
-            let text = Line { text: text.to_string(), cut_from: line.cut_from }.into_text();
-            Ok(Record { time, stream: Some(stream), text, partial, origin: RecordOrigin::default() })
+            let length = cut_length(&line, text);
+            Ok(Record { time, stream: Some(stream), text: text.to_string(), length, partial, origin: RecordOrigin::default() })
         }
         RecordFormat::FluentBit | RecordFormat::Vector => shipper_record(format, &line),
     }
+}
+
+/// The whole length of `rest`, the end of `line`, when the splitter cut the line.
+fn cut_length(line: &Line, rest: &str) -> usize {
+    line.cut_from.map_or(rest.len(), |whole| whole - (line.text.len() - rest.len()))
 }
 
 fn stream_name(s: &str) -> Option<&'static str> {
@@ -173,13 +182,11 @@ fn shipper_record(format: RecordFormat, line: &Line) -> Result<Record, RecordErr
     if docker_partial {
         text.pop();
     }
-    if text.len() > MAX_LINE {
-        let length = text.len();
-        text.truncate(text.floor_char_boundary(MAX_LINE));
-        text = Line { text, cut_from: Some(length) }.into_text();
-    }
+    let length = text.len();
+    text.truncate(text.floor_char_boundary(MAX_LINE));
     let kubernetes = record.kubernetes.unwrap_or_default();
     Ok(Record {
+        length,
         time,
         stream: record.stream.as_deref().and_then(stream_name),
         text,

@@ -185,25 +185,21 @@ struct Reading {
 
 impl Reading {
     fn record(&mut self, record: Record) {
-        let Record { time, stream, text, partial, .. } = record;
+        let Record { time, stream, text, length, partial, .. } = record;
         let (time, stream, mut text, length) = match self.partial.take() {
-            Some((first, first_stream, mut joined, length)) => {
+            Some((first, first_stream, mut joined, joined_length)) => {
                 if joined.len() < MAX_LINE {
                     joined.push_str(&text[..text.floor_char_boundary(MAX_LINE - joined.len())]);
                 }
-                (first, first_stream.or(stream), joined, length + text.len())
+                (first, first_stream.or(stream), joined, joined_length + length)
             }
-            None => {
-                let length = text.len();
-                (time, stream, text, length)
-            }
+            None => (time, stream, text, length),
         };
         if partial {
             self.partial = Some((time, stream, text, length));
             return;
         }
-        if length > MAX_LINE && !text.contains("[line cut: ") {
-            text.truncate(text.floor_char_boundary(MAX_LINE));
+        if length > text.len() {
             text = Line { text, cut_from: Some(length) }.into_text();
         }
         match self.resume.admit(time) {
@@ -259,25 +255,6 @@ impl Reading {
         self.send().await?;
         self.tx.send(Feed::Tailing).await.map_err(|_| Closed)
     }
-
-    /// Splits, parses and takes the lines of one stream of bytes.
-    fn take_lines(&mut self, splitter: &mut LineSplitter, format: RecordFormat, chunk: &[u8], bad: &mut BadLines) {
-        let mut lines = Vec::new();
-        splitter.push(chunk, &mut |line| lines.push(line));
-        for line in lines {
-            self.take_line(format, line, bad);
-        }
-    }
-
-    fn take_line(&mut self, format: RecordFormat, line: Line, bad: &mut BadLines) {
-        if line.text.is_empty() && line.cut_from.is_none() {
-            return;
-        }
-        match parse(format, line) {
-            Ok(record) => self.record(record),
-            Err(e) => bad.note(e.to_string()),
-        }
-    }
 }
 
 /// Lines that did not parse, summed up in one marker per object or stream rather than one each.
@@ -298,6 +275,77 @@ impl BadLines {
             let why = self.first.take().unwrap_or_default();
             reading.marker(format!("{} unreadable line(s) skipped in {place} (first: {why})", self.count));
             self.count = 0;
+        }
+    }
+}
+
+/// One stream's bytes to records: split into lines, parsed in the source's format, and kept
+/// when they are this source's (a shipper's object may hold other pods' records too).
+struct LineReader<'a> {
+    splitter: LineSplitter,
+    format: RecordFormat,
+    /// Records must name this pod (or name none, when `must_name` is off).
+    origin: Option<(&'a SourcePlan, bool)>,
+    bad: BadLines,
+    lines: Vec<Line>,
+}
+
+impl<'a> LineReader<'a> {
+    fn live() -> LineReader<'a> {
+        LineReader {
+            splitter: LineSplitter::new(),
+            format: RecordFormat::KubeApi,
+            origin: None,
+            bad: BadLines::default(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// For an archive object; `must_name` when the key does not say whose records these are.
+    fn archived(format: RecordFormat, plan: &'a SourcePlan, must_name: bool) -> LineReader<'a> {
+        let splitter = match format {
+            RecordFormat::FluentBit | RecordFormat::Vector => LineSplitter::with_max(MAX_RECORD),
+            RecordFormat::Cri | RecordFormat::KubeApi => LineSplitter::new(),
+        };
+        LineReader { splitter, format, origin: Some((plan, must_name)), bad: BadLines::default(), lines: Vec::new() }
+    }
+
+    fn split(&mut self, bytes: &[u8]) {
+        let lines = &mut self.lines;
+        self.splitter.push(bytes, &mut |line| lines.push(line));
+    }
+
+    /// The bytes ended: a last line without its newline counts.
+    fn finish(&mut self) {
+        let lines = &mut self.lines;
+        self.splitter.finish(&mut |line| lines.push(line));
+    }
+
+    /// Parses the lines split so far into `reading`.
+    fn take(&mut self, reading: &mut Reading) {
+        for line in self.lines.drain(..) {
+            if line.text.is_empty() && line.cut_from.is_none() {
+                continue;
+            }
+            let record = match parse(self.format, line) {
+                Ok(record) => record,
+                Err(e) => {
+                    self.bad.note(e.to_string());
+                    continue;
+                }
+            };
+            if let Some((plan, must_name)) = self.origin {
+                let origin = &record.origin;
+                if must_name && origin.pod.is_none() {
+                    self.bad.note("the record names no pod, and the key template has no {pod}".to_string());
+                    continue;
+                }
+                let other = |field: &Option<String>, ours: &str| field.as_deref().is_some_and(|v| v != ours);
+                if other(&origin.pod, &plan.pod) || other(&origin.namespace, &plan.namespace) || other(&origin.container, &plan.container) {
+                    continue;
+                }
+            }
+            reading.record(record);
         }
     }
 }
@@ -376,7 +424,7 @@ async fn read_archive(
         }
     };
     let before = reading.lines;
-    let filter_by_origin = !archive.template.names_pod();
+    let must_name = !archive.template.names_pod();
     for object in objects {
         if reading.past_until {
             break;
@@ -391,83 +439,34 @@ async fn read_archive(
             }
         };
         let mut decoder = Decoder::default();
-        let mut splitter = match archive.format {
-            RecordFormat::FluentBit | RecordFormat::Vector => LineSplitter::with_max(MAX_RECORD),
-            RecordFormat::Cri | RecordFormat::KubeApi => LineSplitter::new(),
-        };
-        let mut bad = BadLines::default();
+        let mut reader = LineReader::archived(archive.format, plan, must_name);
         let mut failed = None;
-        let take = |reading: &mut Reading, splitter: &mut LineSplitter, decoded: &[u8], bad: &mut BadLines| {
-            let mut lines = Vec::new();
-            splitter.push(decoded, &mut |line| lines.push(line));
-            for line in lines {
-                take_archived_line(reading, archive.format, line, filter_by_origin, plan, bad);
-            }
-        };
         while let Some(chunk) = body.next().await {
-            let result = chunk.map_err(|e| e.to_string()).and_then(|chunk| {
-                let mut decoded = Vec::new();
-                decoder.push(&chunk, &mut |d| decoded.extend_from_slice(d)).map_err(|e| format!("corrupt gzip: {e}"))?;
-                Ok(decoded)
-            });
-            match result {
-                Ok(decoded) => take(reading, &mut splitter, &decoded, &mut bad),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
+            let decoded = match chunk {
+                Ok(chunk) => decoder.push(&chunk, &mut |d| reader.split(d)).map_err(|e| format!("corrupt gzip: {e}")),
+                Err(e) => Err(e.to_string()),
+            };
+            reader.take(reading);
+            if let Err(e) = decoded {
+                failed = Some(e);
+                break;
             }
             reading.send_if_full().await?;
         }
         if failed.is_none() {
-            let mut rest = Vec::new();
-            match decoder.finish(&mut |d| rest.extend_from_slice(d)) {
-                Ok(()) => {
-                    take(reading, &mut splitter, &rest, &mut bad);
-                    let mut last = Vec::new();
-                    splitter.finish(&mut |line| last.push(line));
-                    for line in last {
-                        take_archived_line(reading, archive.format, line, filter_by_origin, plan, &mut bad);
-                    }
-                }
+            match decoder.finish(&mut |d| reader.split(d)) {
+                Ok(()) => reader.finish(),
                 Err(e) => failed = Some(format!("corrupt or truncated gzip: {e}")),
             }
+            reader.take(reading);
         }
-        bad.report(reading, &format!("archive object {}", object.key));
+        reader.bad.report(reading, &format!("archive object {}", object.key));
         if let Some(why) = failed {
             reading.marker(format!("archive object {} is damaged, the rest of it was skipped: {why}", object.key));
         }
         reading.send_if_full().await?;
     }
     Ok(reading.lines - before)
-}
-
-fn take_archived_line(
-    reading: &mut Reading,
-    format: RecordFormat,
-    line: Line,
-    filter_by_origin: bool,
-    plan: &SourcePlan,
-    bad: &mut BadLines,
-) {
-    if line.text.is_empty() && line.cut_from.is_none() {
-        return;
-    }
-    match parse(format, line) {
-        Ok(record) => {
-            let origin = &record.origin;
-            let other = |field: &Option<String>, ours: &str| field.as_deref().is_some_and(|v| v != ours);
-            if filter_by_origin && origin.pod.is_none() {
-                bad.note("the record names no pod, and the key template has no {pod}".to_string());
-                return;
-            }
-            if other(&origin.pod, &plan.pod) || other(&origin.namespace, &plan.namespace) || other(&origin.container, &plan.container) {
-                return;
-            }
-            reading.record(record);
-        }
-        Err(e) => bad.note(e.to_string()),
-    }
 }
 
 /// Reads the live log of the current (or previous) instance; with `follow`, until the container
@@ -511,8 +510,7 @@ async fn read_live(
                 continue;
             }
         };
-        let mut splitter = LineSplitter::new();
-        let mut bad = BadLines::default();
+        let mut reader = LineReader::live();
         let mut told_quiet = false;
         let lines_before = reading.lines;
         let ended_cleanly = loop {
@@ -531,7 +529,8 @@ async fn read_live(
             match next {
                 Some(Ok(chunk)) => {
                     told_quiet = false;
-                    reading.take_lines(&mut splitter, RecordFormat::KubeApi, &chunk, &mut bad);
+                    reader.split(&chunk);
+                    reader.take(reading);
                     if reading.past_until {
                         return Ok(());
                     }
@@ -544,13 +543,10 @@ async fn read_live(
         // The kubelet ends every line; a line without its newline was cut with the connection
         // and comes again whole from the resume point, so only a clean, final end keeps it.
         if ended_cleanly && !follow {
-            let mut last = Vec::new();
-            splitter.finish(&mut |line| last.push(line));
-            for line in last {
-                reading.take_line(RecordFormat::KubeApi, line, &mut bad);
-            }
+            reader.finish();
+            reader.take(reading);
         }
-        bad.report(reading, &format!("the live log of {}", plan.pod));
+        reader.bad.report(reading, &format!("the live log of {}", plan.pod));
         let delivered = reading.lines > lines_before;
         if !ended_cleanly {
             // The connection broke: read again from where it stood.

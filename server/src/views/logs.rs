@@ -12,7 +12,7 @@ use crate::logs::merge::Merge;
 use crate::logs::plan::Lookup;
 use crate::model::pod::JobKey;
 use app::api::{LogLevel, LogSource, nanos};
-use app::log_query::{LogFormat, LogQuery, contains_ignoring_case};
+use app::log_query::{LogFormat, LogQuery};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -60,9 +60,7 @@ impl Filter {
         if event.level == LogLevel::Marker {
             return true;
         }
-        (self.query.levels.is_empty() || self.query.levels.contains(&event.level))
-            && self.query.q.as_deref().is_none_or(|q| contains_ignoring_case(&event.text, q))
-            && self.regex.as_ref().is_none_or(|re| re.is_match(&event.text))
+        self.query.keeps_line(event.level, &event.text) && self.regex.as_ref().is_none_or(|re| re.is_match(&event.text))
     }
 }
 
