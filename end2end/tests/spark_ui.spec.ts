@@ -42,14 +42,18 @@ test("the Spark UI of a running job renders through the proxy, every request und
     }
   });
 
-  await page.goto(`${base}${prefix}/`);
-  await expect(page).toHaveURL(`${base}${prefix}/jobs/`);
-  await expect(page.getByRole("heading", { name: /Spark Jobs/ })).toBeVisible();
-  // A driver that has just started may not have finished a job yet.
-  await expect(page.getByText(/(Active|Completed) Jobs:/).first()).toBeVisible();
+  // A driver that has just started may not have submitted a job yet: load again until one shows.
+  await expect(async () => {
+    await page.goto(`${base}${prefix}/`);
+    await expect(page).toHaveURL(`${base}${prefix}/jobs/`);
+    await expect(page.getByRole("heading", { name: /Spark Jobs/ })).toBeVisible();
+    await expect(page.getByText(/(Active|Completed) Jobs:/).first()).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 90_000, intervals: [2_000] });
 
-  await page.goto(`${base}${prefix}/stages/`);
-  await expect(page.getByText(/(Active|Completed) Stages:/).first()).toBeVisible();
+  await expect(async () => {
+    await page.goto(`${base}${prefix}/stages/`);
+    await expect(page.getByText(/(Active|Completed) Stages:/).first()).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 60_000, intervals: [2_000] });
   await page.goto(`${base}${prefix}/stages/stage/?id=0&attempt=0`);
   // The task table is filled by the page's JavaScript from the REST API (server-side paging).
   await expect(page.locator("#active-tasks-table tbody tr").first()).toBeVisible({ timeout: 30_000 });
@@ -60,9 +64,13 @@ test("the Spark UI of a running job renders through the proxy, every request und
   await page.goto(`${base}${prefix}/environment/`);
   await expect(page.getByText("spark.driver.host").first()).toBeVisible();
 
-  await page.goto(`${base}${prefix}/SQL/`);
-  await expect(page.getByRole("heading", { name: "SQL / DataFrame" })).toBeVisible();
-  await expect(page.getByText(/(Running|Completed) Queries:/).first()).toBeVisible();
+  // The SQL page is rendered once by the driver: a driver still in its first round has no query
+  // yet, so the page is loaded again until one shows (on a loaded machine that takes a while).
+  await expect(async () => {
+    await page.goto(`${base}${prefix}/SQL/`);
+    await expect(page.getByRole("heading", { name: "SQL / DataFrame" })).toBeVisible();
+    await expect(page.getByText(/(Running|Completed) Queries:/).first()).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 90_000, intervals: [2_000] });
 
   expect(outside, "requests that left the job's prefix").toEqual([]);
 });
