@@ -17,13 +17,13 @@ pub enum FetchError {
     Aborted,
 }
 
+/// Work between two turns the page gets to draw and handle input, in milliseconds.
+const SLICE_MS: f64 = 40.0;
+
 /// GETs `url` and hands each body chunk to `on_chunk` as it arrives; `Ok` once the body ends.
-/// `on_chunk` may await (to let the page draw) before the next read.
-pub async fn stream<F, Fut>(url: &str, signal: &AbortSignal, mut on_chunk: F) -> Result<(), FetchError>
-where
-    F: FnMut(Vec<u8>) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
+/// A body that arrives faster than it is handled would never let the page draw (a read that is
+/// ready resolves at once), so every [`SLICE_MS`] the loop waits for the event loop's next turn.
+pub async fn stream(url: &str, signal: &AbortSignal, mut on_chunk: impl FnMut(Vec<u8>)) -> Result<(), FetchError> {
     let failed = |e: JsValue| if signal.aborted() { FetchError::Aborted } else { FetchError::Network(describe(&e)) };
     let window = web_sys::window().ok_or_else(|| FetchError::Network("no window".into()))?;
     let init = RequestInit::new();
@@ -40,13 +40,18 @@ where
     }
     let body = response.body().ok_or_else(|| FetchError::Network("the response has no body".into()))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut slice_start = now_ms();
     loop {
         let result = JsFuture::from(reader.read()).await.map_err(failed)?;
         if Reflect::get(&result, &JsValue::from_str("done")).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
             return Ok(());
         }
         let value = Reflect::get(&result, &JsValue::from_str("value")).map_err(failed)?;
-        on_chunk(Uint8Array::new(&value).to_vec()).await;
+        on_chunk(Uint8Array::new(&value).to_vec());
+        if now_ms() - slice_start > SLICE_MS {
+            next_tick().await;
+            slice_start = now_ms();
+        }
         if signal.aborted() {
             let _ = reader.cancel();
             return Err(FetchError::Aborted);

@@ -160,6 +160,11 @@ impl Viewer {
             && (r.level == LogLevel::Marker || self.filter.levels.is_empty() || self.filter.levels.contains(&r.level))
     }
 
+    /// Whether the source filter keeps source `s`.
+    pub fn source_kept(&self, s: u16) -> bool {
+        self.source_mask.get(s as usize).copied().unwrap_or(true)
+    }
+
     /// Whether event `i` is on screen's list (all filters, the search's too).
     pub fn is_visible(&self, i: u32) -> bool {
         self.position(i).is_some()
