@@ -27,14 +27,18 @@ pub const PALETTE: [SourceColour; 12] = [
     SourceColour { text: "text-pink-700", bar: "border-pink-500", swatch: "bg-pink-500" },
 ];
 
-/// The palette index for a source label: FNV-1a, so it is the same in every browser and build.
+/// The palette index for a source label: drivers always sky blue, the others by FNV-1a over the
+/// rest of the palette, so a label has the same colour in every browser and build.
 pub fn for_label(label: &str) -> usize {
+    if label == "driver" {
+        return 0;
+    }
     let mut hash: u32 = 0x811c_9dc5;
     for b in label.bytes() {
         hash ^= u32::from(b);
         hash = hash.wrapping_mul(0x0100_0193);
     }
-    hash as usize % PALETTE.len()
+    1 + hash as usize % (PALETTE.len() - 1)
 }
 
 /// The level column's classes.
@@ -99,7 +103,9 @@ mod tests {
     fn a_label_always_gets_the_same_colour() {
         assert_eq!(for_label("exec-3"), for_label("exec-3"));
         // Pinned: a change would repaint every user's logs.
-        assert_eq!(for_label(""), 0x811c_9dc5_usize % 12);
+        assert_eq!(for_label(""), 1 + 0x811c_9dc5_usize % 11);
+        assert_eq!(for_label("driver"), 0);
+        assert!((1..100).all(|i| for_label(&format!("exec-{i}")) != 0));
         let spread: std::collections::HashSet<usize> = (1..40).map(|i| for_label(&format!("exec-{i}"))).collect();
         assert!(spread.len() >= 8, "{spread:?}");
     }

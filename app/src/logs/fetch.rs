@@ -36,7 +36,7 @@ pub async fn stream(url: &str, signal: &AbortSignal, mut on_chunk: impl FnMut(Ve
             Ok(text) => JsFuture::from(text).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
             Err(_) => String::new(),
         };
-        return Err(FetchError::Status { status: response.status(), message: message.trim().to_string() });
+        return Err(FetchError::Status { status: response.status(), message: plain_message(&message) });
     }
     let body = response.body().ok_or_else(|| FetchError::Network("the response has no body".into()))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
@@ -56,6 +56,19 @@ pub async fn stream(url: &str, signal: &AbortSignal, mut on_chunk: impl FnMut(Ve
             let _ = reader.cancel();
             return Err(FetchError::Aborted);
         }
+    }
+}
+
+/// An error body fit to show: a page of HTML (a proxy's, say) says nothing readable, and a long
+/// body is cut.
+fn plain_message(body: &str) -> String {
+    let body = body.trim();
+    if body.starts_with('<') {
+        return String::new();
+    }
+    match body.char_indices().nth(500) {
+        Some((cut, _)) => format!("{}…", &body[..cut]),
+        None => body.to_string(),
     }
 }
 

@@ -54,6 +54,7 @@ pub fn LogsPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
@@ -79,7 +80,7 @@ fn LogsView(job: Job, url: UrlState) -> impl IntoView {
             </div>
             <toolbar::LevelFilter logs/>
             <toolbar::Notices logs url_error=url.error.clone()/>
-            <div class="flex h-[calc(100vh-16rem)] min-h-96 gap-3">
+            <div class="flex h-[calc(100vh-15rem)] min-h-96 gap-3">
                 <aside class="w-72 shrink-0 overflow-y-auto rounded border border-gray-200 bg-white p-2">
                     <sidebar::Sources logs/>
                     <sidebar::Exceptions logs/>
@@ -92,6 +93,7 @@ fn LogsView(job: Job, url: UrlState) -> impl IntoView {
             <span class="invisible absolute font-mono text-xs" aria-hidden="true" data-probe="ch">"0000000000"</span>
         </div>
     }
+    .into_any()
 }
 
 /// The browser's side: preferences, measuring, the address bar, keyboard, and loading.

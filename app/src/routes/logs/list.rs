@@ -15,8 +15,8 @@ use std::hash::{Hash, Hasher};
 /// Character columns in front of the text: fold toggle, time, source, level.
 pub const PREFIX_COLUMNS: usize = 2 + 24 + 15 + 7 + 1;
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-/// Pixels of a row that are not text columns: the colour bar, padding, the scroll bar.
-pub const FIXED_PX: f64 = 3.0 + 8.0 + 18.0;
+/// Pixels of a row that are not character columns: the colour bar, padding, some slack.
+pub const FIXED_PX: f64 = 3.0 + 4.0 + 8.0 + 4.0;
 
 /// A row with what decides whether its elements can be kept.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +80,10 @@ pub fn LogList(logs: Logs) -> impl IntoView {
                  class="h-full overflow-auto rounded border border-gray-200 bg-white font-mono text-xs leading-5 [tab-size:4] focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400"
                  data-testid="log-list">
                 <div class="relative min-w-full" style:height=move || format!("{}px", geometry().spacer_px)>
-                    <div class="absolute left-0 min-w-full w-max" style:top=move || format!("{}px", geometry().top_px)
+                    // Unwrapped rows are as wide as their longest line (the list scrolls sideways);
+                    // wrapped ones as wide as the list.
+                    <div class=move || if wrap.get() { "absolute left-0 w-full" } else { "absolute left-0 min-w-full w-max" }
+                         style:top=move || format!("{}px", geometry().top_px)
                          data-testid="log-window">
                         <For each=move || window.get().1 key=|k| k.key let:k>
                             <Row logs keyed=k/>
@@ -92,6 +95,7 @@ pub fn LogList(logs: Logs) -> impl IntoView {
             <JumpToLatest logs/>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -150,7 +154,7 @@ fn Row(logs: Logs, keyed: Keyed) -> impl IntoView {
     let permalink = move |_| logs.select(event);
     let (id, label) = (row.id.clone(), row.label.clone());
     view! {
-        <div class=format!("flex border-l-[3px] pr-2 pl-1 {bar} {background} {ring}")
+        <div class=format!("flex items-start border-l-[3px] pr-2 pl-1 {bar} {background} {ring}")
              style:height=height
              data-testid="log-row" data-event=event.to_string() data-id=id data-level=row.level.as_str()
              data-source=label data-selected=selected.to_string() data-current=current.to_string()>
@@ -171,6 +175,7 @@ fn Row(logs: Logs, keyed: Keyed) -> impl IntoView {
             <div class=text_class>{lines}{capped}</div>
         </div>
     }
+    .into_any()
 }
 
 /// What the list says when it has no rows.

@@ -223,6 +223,11 @@ pub fn pump_search(logs: Logs) {
             }
             let done = logs.viewer.try_update_value(|v| v.search_step(&*matcher, SEARCH_SLICE)).unwrap_or(true);
             logs.bump();
+            if let Some(forward) = logs.pending_step.get_untracked()
+                && (done || logs.viewer.with_value(|v| !v.search().hits.is_empty()))
+            {
+                logs.step_hit(forward);
+            }
             if done {
                 break;
             }

@@ -126,6 +126,7 @@ pub fn Sources(logs: Logs) -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 /// One exception group as the panel shows it.
@@ -198,6 +199,7 @@ pub fn Exceptions(logs: Logs) -> impl IntoView {
             </ul>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -222,8 +224,8 @@ fn ExceptionItem(logs: Logs, row: ExceptionRow) -> impl IntoView {
             <div class="flex items-start gap-2">
                 <button class="min-w-0 flex-1 text-left hover:underline" title=row.class.clone()
                         on:click=move |_| { at.set(0); logs.jump(first) } data-testid="exception-first">
-                    <span class="break-all text-gray-500">{package}</span>
-                    <span class="break-all font-semibold text-red-800">{short}</span>
+                    <span class="break-words text-gray-500">{package}</span>
+                    <span class="break-words font-semibold text-red-800">{short}</span>
                 </button>
                 <span class="shrink-0 rounded bg-red-100 px-1.5 font-semibold text-red-800" title="occurrences">{format!("×{}", row.count)}</span>
             </div>
@@ -246,4 +248,5 @@ fn ExceptionItem(logs: Logs, row: ExceptionRow) -> impl IntoView {
             </div>
         </li>
     }
+    .into_any()
 }

@@ -91,6 +91,8 @@ pub struct Logs {
     pub selected: RwSignal<Option<u32>>,
     /// A permalink's id still to arrive.
     pub target: RwSignal<Option<String>>,
+    /// Enter pressed before the search found anything: step (forward or back) at the first hit.
+    pub pending_step: RwSignal<Option<bool>>,
     /// A line jumped to (first error, an exception), highlighted until the next jump.
     pub focus: RwSignal<Option<u32>>,
     pub wrap: RwSignal<bool>,
@@ -141,6 +143,7 @@ impl Logs {
             selected: RwSignal::new(None),
             target: RwSignal::new(None),
             focus: RwSignal::new(None),
+            pending_step: RwSignal::new(None),
             wrap: RwSignal::new(false),
             utc: RwSignal::new(true),
             expand_all: RwSignal::new(true),
@@ -219,19 +222,24 @@ impl Logs {
         self.bump();
     }
 
-    /// Turns one level on or off in the level filter (empty means all).
-    pub fn toggle_level(&self, level: LogLevel) {
+    /// A level chip clicked: while every level shows, a click shows only that level (what one
+    /// usually wants: "just the errors"); otherwise, and with `toggle` (Shift), it turns that level
+    /// on or off. Every level on again means no filter.
+    pub fn click_level(&self, level: LogLevel, toggle: bool) {
         let mut filter = self.filter.get_untracked();
-        let mut levels: Vec<LogLevel> =
-            if filter.levels.is_empty() { LogLevel::ALL.into_iter().filter(|l| *l != LogLevel::Marker).collect() } else { filter.levels.clone() };
+        let all: Vec<LogLevel> = LogLevel::ALL.into_iter().filter(|l| *l != LogLevel::Marker).collect();
+        let mut levels = if filter.levels.is_empty() {
+            if toggle { all.clone() } else { Vec::new() }
+        } else {
+            filter.levels.clone()
+        };
         if let Some(at) = levels.iter().position(|l| *l == level) {
             levels.remove(at);
         } else {
             levels.push(level);
         }
         levels.sort();
-        let all = LogLevel::ALL.iter().filter(|l| **l != LogLevel::Marker).all(|l| levels.contains(l));
-        filter.levels = if all { Vec::new() } else { levels };
+        filter.levels = if all.iter().all(|l| levels.contains(l)) || levels.is_empty() { Vec::new() } else { levels };
         self.set_filter(filter);
     }
 
@@ -274,6 +282,7 @@ impl Logs {
         self.viewer.update_value(|v| v.set_needle(needle.clone()));
         self.needle.set(needle);
         self.cursor.set(None);
+        self.pending_step.set(None);
         self.bump();
         #[cfg(feature = "hydrate")]
         super::loader::pump_search(*self);
@@ -370,9 +379,15 @@ impl Logs {
     pub fn step_hit(&self, forward: bool) {
         let anchor = self.top_event();
         let cursor = self.cursor.get_untracked();
-        if let Some(hit) = self.viewer.with_value(|v| v.next_hit(cursor, anchor, forward)) {
-            self.cursor.set(Some(hit));
-            self.go_to(hit, true);
+        let (hit, searching) = self.viewer.with_value(|v| (v.next_hit(cursor, anchor, forward), !v.search().done(v.store())));
+        match hit {
+            Some(hit) => {
+                self.pending_step.set(None);
+                self.cursor.set(Some(hit));
+                self.go_to(hit, true);
+            }
+            // The search is still looking: go once it finds something.
+            None => self.pending_step.set(searching.then_some(forward)),
         }
     }
 

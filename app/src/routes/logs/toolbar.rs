@@ -109,6 +109,7 @@ pub fn SearchBar(logs: Logs) -> impl IntoView {
             </label>
         </div>
     }
+    .into_any()
 }
 
 /// Jumps and the view's switches.
@@ -160,6 +161,7 @@ pub fn ViewBar(logs: Logs) -> impl IntoView {
                     data-testid="timezone">{zone}</button>
         </div>
     }
+    .into_any()
 }
 
 /// Level toggles with how many lines each level has among the chosen sources.
@@ -185,7 +187,8 @@ pub fn LevelFilter(logs: Logs) -> impl IntoView {
                 }
             };
             view! {
-                <button class=class on:click=move |_| logs.toggle_level(level) aria-pressed=move || on().to_string()
+                <button class=class on:click=move |e: leptos::ev::MouseEvent| logs.click_level(level, e.shift_key())
+                        aria-pressed=move || on().to_string() title="Click: only this level (then add or remove others). Shift+click: hide or show it."
                         data-level=level.as_str() data-testid="level">
                     {level.as_str()} " " <span class="font-normal">{move || counts.get()[level_index(level)]}</span>
                 </button>
@@ -206,6 +209,7 @@ pub fn LevelFilter(logs: Logs) -> impl IntoView {
             })}
         </div>
     }
+    .into_any()
 }
 
 /// Events held, their size, and where loading stands; the download.
@@ -239,6 +243,7 @@ pub fn StatusLine(logs: Logs) -> impl IntoView {
                rel="external" data-testid="download" title="The lines these filters keep, as text">"Download"</a>
         </div>
     }
+    .into_any()
 }
 
 /// What went wrong, what is missing, and the linked line.
@@ -336,6 +341,7 @@ pub fn Notices(logs: Logs, url_error: Option<String>) -> impl IntoView {
             {bad}
         </div>
     }
+    .into_any()
 }
 
 /// `1234567` as `1,234,567`.
