@@ -193,6 +193,12 @@ pub struct Pod {
     /// Deleted from Kubernetes (Spark deletes executors it releases); kept for its exit.
     #[serde(default)]
     pub deleted: bool,
+    /// Its containers (not init containers), whose logs make the job's log.
+    #[serde(default)]
+    pub containers: Vec<String>,
+    /// Spark's executor id, for executors.
+    #[serde(default)]
+    pub executor_id: Option<String>,
 }
 
 /// The ScheduledSparkApplication behind a run.

@@ -6,7 +6,7 @@
 //! sides.
 
 use crate::api::{LogEvent, LogLevel, PodRole};
-use crate::query::{QueryError, TimeBound, decode, encode};
+use crate::query::{QueryError, TimeBound, decoded_pairs, encode};
 use jiff::Timestamp;
 
 /// How the API writes the events.
@@ -113,13 +113,7 @@ impl LogQuery {
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
     pub fn from_query_string(s: &str) -> Result<LogQuery, LogQueryError> {
-        let pairs: Vec<(String, String)> = s
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| p.split_once('=').unwrap_or((p, "")))
-            .map(|(k, v)| (decode(k), decode(v)))
-            .collect();
+        let pairs = decoded_pairs(s);
         LogQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 

@@ -265,13 +265,7 @@ impl JobQuery {
 
     /// Parses a raw query string (`a=b&c=d`, percent-encoded).
     pub fn from_query_string(s: &str) -> Result<JobQuery, QueryError> {
-        let pairs: Vec<(String, String)> = s
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| p.split_once('=').unwrap_or((p, "")))
-            .map(|(k, v)| (decode(k), decode(v)))
-            .collect();
+        let pairs = decoded_pairs(s);
         JobQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
@@ -473,6 +467,16 @@ fn contains_lowercase(haystack: &str, needle_lowercase: &str) -> bool {
     } else {
         haystack.to_lowercase().contains(needle_lowercase)
     }
+}
+
+/// A raw query string (`a=b&c=d`, percent-encoded, with or without `?`) as decoded pairs.
+pub fn decoded_pairs(s: &str) -> Vec<(String, String)> {
+    s.trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).

@@ -164,8 +164,12 @@ async fn list_api() {
         }
     }
     model.load_archived((0..LISTED_JOBS - LIVE_JOBS).map(|i| archived_job(i, now)));
-    let state =
-        sparkboard::views::AppState { model: model.clone(), archive: None, ui_client: sparkboard::ui_proxy::UiClient::new(false, None) };
+    let state = sparkboard::views::AppState {
+        model: model.clone(),
+        archive: None,
+        ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
+        logs: sparkboard::logs::plan::LogService::without_sources(model.clone()),
+    };
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(state, leptos);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -277,6 +281,7 @@ async fn change_to_browser() {
         drop_watches_after: None,
         scenario: sparkboard::sim::Scenario::demo(1),
         real_drivers: None,
+        ship_logs: None,
     };
     let sim = sparkboard::sim::Sim::start(&options);
     let sim_router = sim.router();
@@ -286,7 +291,12 @@ async fn change_to_browser() {
         sparkboard::sources::spark_watch::spawn(client.clone(), &sparkboard::sources::spark_watch::Sources::default(), model.clone());
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(
-        sparkboard::views::AppState { model: model.clone(), archive: None, ui_client: sparkboard::ui_proxy::UiClient::new(false, None) },
+        sparkboard::views::AppState {
+            model: model.clone(),
+            archive: None,
+            ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
+            logs: sparkboard::logs::plan::LogService::without_sources(model.clone()),
+        },
         leptos,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

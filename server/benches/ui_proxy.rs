@@ -110,7 +110,12 @@ async fn start_sparkboard(ui_port: u16) -> u16 {
     });
     let summary = PodSummary::from_object(&serde_json::from_value(pod).expect("pod"), &LabelKeys::default()).expect("a driver");
     model.apply_pod(summary);
-    let state = sparkboard::views::AppState { model, archive: None, ui_client: sparkboard::ui_proxy::UiClient::new(false, None) };
+    let state = sparkboard::views::AppState {
+        model: model.clone(),
+        archive: None,
+        ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
+        logs: sparkboard::logs::plan::LogService::without_sources(model.clone()),
+    };
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(state, leptos);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

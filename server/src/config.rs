@@ -85,6 +85,20 @@ pub struct ArchiveArgs {
     /// system's temporary directory for `demo`.
     #[arg(long, env = "SPARKBOARD_ARCHIVE")]
     pub archive: Option<String>,
+    #[command(flatten)]
+    pub s3: S3Args,
+    /// How many jobs Kubernetes deleted are kept in memory (with an archive, as one small
+    /// summary each; the archive keeps the rest).
+    #[arg(long, env = "SPARKBOARD_KEEP_FINISHED", default_value_t = crate::model::DEFAULT_KEEP_GONE)]
+    pub keep_finished: usize,
+    /// Seconds between compactions of the archive (folding an hour's summaries into one object).
+    #[arg(long, env = "SPARKBOARD_ARCHIVE_COMPACT_EVERY", default_value_t = 600.0)]
+    pub archive_compact_every: f64,
+}
+
+/// How to reach S3 (for the job archive and the log archive alike).
+#[derive(Debug, Args, Clone, Default)]
+pub struct S3Args {
     /// S3 endpoint URL, for S3-compatible stores (MinIO, SeaweedFS) or a VPC endpoint.
     #[arg(long, env = "SPARKBOARD_S3_ENDPOINT")]
     pub s3_endpoint: Option<String>,
@@ -94,13 +108,31 @@ pub struct ArchiveArgs {
     /// Address buckets by path (`endpoint/bucket/key`), as most S3-compatible stores want.
     #[arg(long, env = "SPARKBOARD_S3_PATH_STYLE")]
     pub s3_path_style: bool,
-    /// How many jobs Kubernetes deleted are kept in memory (with an archive, as one small
-    /// summary each; the archive keeps the rest).
-    #[arg(long, env = "SPARKBOARD_KEEP_FINISHED", default_value_t = crate::model::DEFAULT_KEEP_GONE)]
-    pub keep_finished: usize,
-    /// Seconds between compactions of the archive (folding an hour's summaries into one object).
-    #[arg(long, env = "SPARKBOARD_ARCHIVE_COMPACT_EVERY", default_value_t = 600.0)]
-    pub archive_compact_every: f64,
+}
+
+impl S3Args {
+    /// A store location from a flag's value: a directory or `s3://bucket[/prefix]`.
+    pub fn location(&self, flag: &'static str, value: &str) -> Result<ArchiveLocation, ConfigError> {
+        let value = value.trim();
+        if let Some(rest) = value.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(ConfigError::Location(flag, value.to_string()));
+            }
+            let prefix = prefix.trim_matches('/');
+            return Ok(ArchiveLocation::S3 {
+                bucket: bucket.to_string(),
+                prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") },
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                path_style: self.s3_path_style,
+            });
+        }
+        if value.is_empty() || value.contains("://") {
+            return Err(ConfigError::Location(flag, value.to_string()));
+        }
+        Ok(ArchiveLocation::Directory(PathBuf::from(value)))
+    }
 }
 
 /// The archive, as the rest of the program needs it.
@@ -118,24 +150,7 @@ impl ArchiveArgs {
         if archive == "memory" {
             return Ok(ArchiveLocation::Memory);
         }
-        if let Some(rest) = archive.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Err(ConfigError::Archive(archive.to_string()));
-            }
-            let prefix = prefix.trim_matches('/');
-            return Ok(ArchiveLocation::S3 {
-                bucket: bucket.to_string(),
-                prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") },
-                endpoint: self.s3_endpoint.clone(),
-                region: self.s3_region.clone(),
-                path_style: self.s3_path_style,
-            });
-        }
-        if archive.is_empty() || archive.contains("://") {
-            return Err(ConfigError::Archive(archive.to_string()));
-        }
-        Ok(ArchiveLocation::Directory(PathBuf::from(archive)))
+        self.s3.location("--archive", archive)
     }
 
     pub fn compact_every(&self) -> Result<std::time::Duration, ConfigError> {
@@ -206,6 +221,67 @@ impl LabelArgs {
     }
 }
 
+/// Where container logs are archived, and where spark-operator runs (for its lines about a job).
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Where the cluster's log shipper writes container logs: a directory or
+    /// `s3://bucket[/prefix]`. Without it, logs come from the live API only, so executors Spark
+    /// deleted have none. The demo ships its simulated pods' logs to a temporary directory.
+    #[arg(long, env = "SPARKBOARD_LOG_ARCHIVE")]
+    pub log_archive: Option<String>,
+    /// The shipper's record format: `fluent-bit` (its s3 output's JSON lines), `vector`
+    /// (aws_s3 sink, JSON codec) or `cri` (the container runtime's files, copied as they are).
+    #[arg(long, env = "SPARKBOARD_LOG_FORMAT", default_value = "fluent-bit", value_parser = ["fluent-bit", "vector", "cri"])]
+    pub log_format: String,
+    /// The shipper's object key layout: `{namespace}`, `{pod}`, `{container}`, `{app_id}`,
+    /// `{*}` for anything else, and strftime fields (`%Y/%m/%d/%H/%M/%S`, `%F`, `%s`). Default:
+    /// the format's own default layout.
+    #[arg(long, env = "SPARKBOARD_LOG_KEY_TEMPLATE")]
+    pub log_key_template: Option<String>,
+    /// The namespace spark-operator runs in.
+    #[arg(long, env = "SPARKBOARD_OPERATOR_NAMESPACE", default_value = "spark-operator")]
+    pub operator_namespace: String,
+    /// The label selector of spark-operator's controller pods (empty: leave its lines out).
+    #[arg(
+        long,
+        env = "SPARKBOARD_OPERATOR_SELECTOR",
+        default_value = "app.kubernetes.io/name=spark-operator,app.kubernetes.io/component=controller"
+    )]
+    pub operator_selector: String,
+    /// Seconds between the simulated shipper's uploads (`sim` and `demo` only; Fluent Bit's
+    /// default `upload_timeout` is 600).
+    #[arg(long, env = "SPARKBOARD_SHIP_EVERY", default_value_t = 5.0)]
+    pub ship_every: f64,
+}
+
+impl LogArgs {
+    pub fn format(&self) -> crate::logs::record::RecordFormat {
+        use crate::logs::record::RecordFormat;
+        match self.log_format.as_str() {
+            "vector" => RecordFormat::Vector,
+            "cri" => RecordFormat::Cri,
+            _ => RecordFormat::FluentBit,
+        }
+    }
+
+    pub fn key_template(&self) -> Result<crate::logs::key_template::KeyTemplate, ConfigError> {
+        use crate::logs::key_template::{CRI_DEFAULT, FLUENT_BIT_DEFAULT, KeyTemplate, VECTOR_DEFAULT};
+        let default = match self.format() {
+            crate::logs::record::RecordFormat::Vector => VECTOR_DEFAULT,
+            crate::logs::record::RecordFormat::Cri | crate::logs::record::RecordFormat::KubeApi => CRI_DEFAULT,
+            crate::logs::record::RecordFormat::FluentBit => FLUENT_BIT_DEFAULT,
+        };
+        Ok(KeyTemplate::parse(self.log_key_template.as_deref().unwrap_or(default))?)
+    }
+
+    pub fn ship_every(&self) -> Result<std::time::Duration, ConfigError> {
+        match self.ship_every {
+            s if s.is_finite() && s > 0.0 => Ok(std::time::Duration::from_secs_f64(s)),
+            s => Err(ConfigError::ShipEvery(s)),
+        }
+    }
+}
+
 /// The Spark UI proxy.
 #[derive(Debug, Args)]
 pub struct UiArgs {
@@ -237,6 +313,8 @@ pub struct DemoArgs {
     #[command(flatten)]
     pub ui: UiArgs,
     #[command(flatten)]
+    pub logs: LogArgs,
+    #[command(flatten)]
     pub workload: WorkloadArgs,
 }
 
@@ -250,6 +328,8 @@ pub struct ServeArgs {
     pub labels: LabelArgs,
     #[command(flatten)]
     pub ui: UiArgs,
+    #[command(flatten)]
+    pub logs: LogArgs,
     /// Kubeconfig to use (its current context); without it: KUBECONFIG, ~/.kube/config, or
     /// the in-cluster service account.
     #[arg(long, env = "SPARKBOARD_KUBECONFIG")]
@@ -270,6 +350,14 @@ pub struct SimArgs {
     /// Serve HTTPS with a fresh CA and require a bearer token; both go into the kubeconfig.
     #[arg(long, env = "SPARKBOARD_TLS")]
     pub tls: bool,
+    /// Ship the simulated pods' logs here (a directory or s3://bucket[/prefix]), as Fluent Bit
+    /// or Vector would, in the format and layout of --log-format and --log-key-template.
+    #[arg(long, env = "SPARKBOARD_SHIP_LOGS")]
+    pub ship_logs: Option<String>,
+    #[command(flatten)]
+    pub s3: S3Args,
+    #[command(flatten)]
+    pub logs: LogArgs,
     #[command(flatten)]
     pub workload: WorkloadArgs,
 }
@@ -291,8 +379,12 @@ pub enum ConfigError {
     Scenario(#[from] crate::sim::scenario::ScenarioError),
     #[error("--drop-watches-after must be a finite number of seconds above 0, not {0}")]
     DropWatches(f64),
-    #[error("--archive must be a directory, s3://bucket[/prefix] or memory, not {0:?}")]
-    Archive(String),
+    #[error("{0} must be a directory or s3://bucket[/prefix], not {1:?}")]
+    Location(&'static str, String),
+    #[error("--log-key-template: {0}")]
+    KeyTemplate(#[from] crate::logs::key_template::TemplateError),
+    #[error("--ship-every must be a finite number of seconds above 0, not {0}")]
+    ShipEvery(f64),
     #[error("--archive-compact-every must be a finite number of seconds above 0, not {0}")]
     CompactEvery(f64),
     #[error("{0} needs at least one key")]
@@ -337,6 +429,7 @@ impl WorkloadArgs {
                     self.spark_event_log_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("sparkboard-spark-events"));
                 (crate::sim::spark_driver::Launcher { python: self.python.clone(), event_log_dir }, self.real_spark_drivers)
             }),
+            ship_logs: None,
         })
     }
 }

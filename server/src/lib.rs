@@ -11,6 +11,7 @@
 
 pub mod archive;
 pub mod config;
+pub mod logs;
 pub mod model;
 pub mod run;
 pub mod sim;

@@ -5,9 +5,13 @@ use crate::archive::local::LocalDir;
 use crate::archive::s3::{S3Options, S3Store};
 use crate::archive::store::ObjectStore;
 use crate::archive::writer::{self, WriterOptions};
-use crate::config::{ArchiveLocation, Command, DemoArgs, ServeArgs, SimArgs};
+use crate::config::{ArchiveLocation, Command, DemoArgs, LogArgs, S3Args, ServeArgs, SimArgs};
+use crate::logs::live::KubeLogs;
+use crate::logs::plan::{LogService, ModelProbe, OperatorPods};
+use crate::logs::shipped::ShippedLogs;
 use crate::model::{JobModel, ModelOptions};
 use crate::sim::history_server::HistoryServer;
+use crate::sim::log_shipper::ShipOptions;
 use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_watch::{self, Sources};
@@ -51,7 +55,19 @@ async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<crate
 
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let archive = args.archive.location(ArchiveLocation::Directory(std::env::temp_dir().join("sparkboard-demo-archive")))?;
-    let options = sim_options(&args.workload).await?;
+    let mut options = sim_options(&args.workload).await?;
+    // The simulated cluster ships its pods' logs where the dashboard reads them.
+    let log_location = match &args.logs.log_archive {
+        Some(value) => args.archive.s3.location("--log-archive", value)?,
+        None => ArchiveLocation::Directory(std::env::temp_dir().join(format!("sparkboard-demo-logs-{}", std::process::id()))),
+    };
+    let log_store = open_store(log_location).await;
+    options.ship_logs = log_store
+        .clone()
+        .map(|store| -> anyhow::Result<ShipOptions> {
+            Ok(ShipOptions { store, format: args.logs.format(), template: args.logs.key_template()?, every: args.logs.ship_every()? })
+        })
+        .transpose()?;
     // With real drivers, a real History Server reads their event logs, so a demo job's Spark
     // UI link keeps working after its driver stops.
     let mut history = args.ui.history_authority()?;
@@ -74,18 +90,45 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         archive,
         compact_every: args.archive.compact_every()?,
         ui: UiClient::new(args.ui.spark_ui_kill, history),
+        logs: log_setup(&args.logs, log_store)?,
         listen: args.listen.listen,
     };
     dashboard(client, setup).await
 }
 
+/// The log pipeline's settings: the archive the shipper writes, and where the operator runs.
+fn log_setup(args: &LogArgs, store: Option<Arc<dyn ObjectStore>>) -> anyhow::Result<LogSetup> {
+    let archive = match store {
+        Some(store) => Some(Arc::new(ShippedLogs { store, format: args.format(), template: args.key_template()? })),
+        None => None,
+    };
+    let operator = (!args.operator_selector.trim().is_empty()).then(|| (args.operator_namespace.clone(), args.operator_selector.clone()));
+    Ok(LogSetup { archive, operator })
+}
+
+/// A store for a location (none for `memory`).
+async fn open_store(location: ArchiveLocation) -> Option<Arc<dyn ObjectStore>> {
+    match location {
+        ArchiveLocation::Memory => None,
+        ArchiveLocation::Directory(dir) => Some(Arc::new(LocalDir::new(dir))),
+        ArchiveLocation::S3 { bucket, prefix, endpoint, region, path_style } => {
+            Some(Arc::new(S3Store::connect(S3Options { bucket, prefix, endpoint, region, path_style, credentials: None }).await))
+        }
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let log_store = match &args.logs.log_archive {
+        Some(value) => open_store(args.archive.s3.location("--log-archive", value)?).await,
+        None => None,
+    };
     let setup = Setup {
         sources: Sources { namespaces: args.namespaces()?, controller_selectors: args.labels.controller_selectors() },
         model: ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? },
         archive: args.archive.location(ArchiveLocation::Memory)?,
         compact_every: args.archive.compact_every()?,
         ui: UiClient::new(args.ui.spark_ui_kill, args.ui.history_authority()?),
+        logs: log_setup(&args.logs, log_store)?,
         listen: args.listen.listen,
     };
     let connection = args.kubeconfig.map_or(ClusterConnection::Infer, ClusterConnection::Kubeconfig);
@@ -94,7 +137,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
-    let sim = Sim::start(&sim_options(&args.workload).await?);
+    let mut options = sim_options(&args.workload).await?;
+    options.ship_logs = match &args.ship_logs {
+        Some(value) => ship_options(&args.logs, &args.s3, value).await?,
+        None => None,
+    };
+    let sim = Sim::start(&options);
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr()?;
     let identity = args.tls.then(tls::Identity::generate).transpose()?;
@@ -119,16 +167,10 @@ async fn sim(args: SimArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The job archive's store, when there is one.
-async fn open_archive(location: ArchiveLocation) -> anyhow::Result<Option<Arc<JobArchive>>> {
-    let store: Arc<dyn ObjectStore> = match location {
-        ArchiveLocation::Memory => return Ok(None),
-        ArchiveLocation::Directory(dir) => Arc::new(LocalDir::new(dir)),
-        ArchiveLocation::S3 { bucket, prefix, endpoint, region, path_style } => {
-            Arc::new(S3Store::connect(S3Options { bucket, prefix, endpoint, region, path_style, credentials: None }).await)
-        }
-    };
-    Ok(Some(Arc::new(JobArchive::new(store))))
+/// The simulated shipper's settings for `sparkboard sim --ship-logs`.
+async fn ship_options(logs: &LogArgs, s3: &S3Args, value: &str) -> anyhow::Result<Option<ShipOptions>> {
+    let Some(store) = open_store(s3.location("--ship-logs", value)?).await else { return Ok(None) };
+    Ok(Some(ShipOptions { store, format: logs.format(), template: logs.key_template()?, every: logs.ship_every()? }))
 }
 
 /// Everything the dashboard runs with, from the command line.
@@ -138,12 +180,25 @@ struct Setup {
     archive: ArchiveLocation,
     compact_every: std::time::Duration,
     ui: UiClient,
+    logs: LogSetup,
     listen: SocketAddr,
+}
+
+struct LogSetup {
+    archive: Option<Arc<ShippedLogs>>,
+    /// spark-operator's namespace and pod selector.
+    operator: Option<(String, String)>,
 }
 
 async fn dashboard(client: kube::Client, setup: Setup) -> anyhow::Result<()> {
     let model = Arc::new(JobModel::new(setup.model));
-    let archive = open_archive(setup.archive).await?;
+    let archive = open_store(setup.archive).await.map(|store| Arc::new(JobArchive::new(store)));
+    let logs = LogService {
+        archive: setup.logs.archive,
+        live: Some(Arc::new(KubeLogs::new(client.clone()))),
+        probe: Arc::new(ModelProbe(model.clone())),
+        operator: setup.logs.operator.map(|(namespace, selector)| OperatorPods { client: client.clone(), namespace, selector }),
+    };
     let mut tasks = spark_watch::spawn(client, &setup.sources, model.clone());
     let writer = archive.as_ref().map(|archive| {
         let options = WriterOptions { compact_every: setup.compact_every, ..WriterOptions::default() };
@@ -152,7 +207,7 @@ async fn dashboard(client: kube::Client, setup: Setup) -> anyhow::Result<()> {
     let listener = bind(setup.listen).await?;
     let addr = listener.local_addr()?;
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
-    let router = views::router(AppState { model, archive, ui_client: setup.ui }, leptos);
+    let router = views::router(AppState { model, archive, ui_client: setup.ui, logs }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(views::listener(listener), router).with_graceful_shutdown(shutdown()).await?;
     // Finished jobs still settling or waiting for the archive: write them before going.

@@ -2,10 +2,10 @@
 //! persistent volume can use. Keys are relative paths; writes go to a temporary file renamed
 //! into place, so a reader never sees half an object and a crash leaves no torn file.
 
-use super::store::{ObjectStore, StoreError};
+use super::store::{ByteStream, ObjectStore, StoreError};
 use bytes::Bytes;
-use futures::FutureExt;
 use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -108,6 +108,21 @@ impl ObjectStore for LocalDir {
             Ok(bytes) => Ok(Some(Bytes::from(bytes))),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(this.error("get", &key, e)),
+        })
+    }
+
+    fn get_stream(&self, key: &str) -> BoxFuture<'_, Result<Option<ByteStream>, StoreError>> {
+        let (this, key) = (self.clone(), key.to_string());
+        Box::pin(async move {
+            let path = this.path("get", &key)?;
+            let file = match tokio::fs::File::open(&path).await {
+                Ok(file) => file,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(this.error("get", &key, e)),
+            };
+            let chunks = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024)
+                .map(move |chunk| chunk.map_err(|e| this.error("get", &key, e)));
+            Ok(Some(Box::pin(chunks) as ByteStream))
         })
     }
 

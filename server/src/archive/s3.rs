@@ -2,7 +2,7 @@
 //! EKS works with no keys in our config), or any S3-compatible store (SeaweedFS, MinIO, Ceph)
 //! given `endpoint` and usually `path_style`.
 
-use super::store::{ObjectStore, StoreError};
+use super::store::{ByteStream, ObjectStore, StoreError};
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
@@ -93,6 +93,17 @@ impl S3Store {
         }
     }
 
+    /// The object's headers and body stream, or None when there is no such key.
+    async fn get_object(&self, key: &str) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, StoreError> {
+        match self.client.get_object().bucket(&self.bucket).key(format!("{}{key}", self.prefix)).send().await {
+            Ok(output) => Ok(Some(output)),
+            // A bare 404 counts as missing too (some stores send no code), but a missing bucket
+            // is a misconfiguration that must not read as "nothing archived yet".
+            Err(e) if status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => Ok(None),
+            Err(e) => Err(self.error("get", key, &e)),
+        }
+    }
+
     /// Sorts an SDK error into the two kinds the caller acts on differently.
     fn error<E: Error + ProvideErrorMetadata + 'static>(&self, op: &'static str, key: &str, err: &SdkError<E, HttpResponse>) -> StoreError {
         let unavailable = match err {
@@ -149,18 +160,33 @@ impl ObjectStore for S3Store {
     fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<Bytes>, StoreError>> {
         let key = key.to_string();
         Box::pin(async move {
-            let output = match self.client.get_object().bucket(&self.bucket).key(format!("{}{key}", self.prefix)).send().await {
-                Ok(output) => output,
-                // A bare 404 counts as missing too (some stores send no code), but a missing bucket
-                // is a misconfiguration that must not read as "nothing archived yet".
-                Err(e) if status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => return Ok(None),
-                Err(e) => return Err(self.error("get", &key, &e)),
-            };
+            let Some(output) = self.get_object(&key).await? else { return Ok(None) };
             // The body streams after the headers, so losing the connection here is an outage too.
             match output.body.collect().await {
                 Ok(body) => Ok(Some(body.into_bytes())),
                 Err(e) => Err(StoreError::Unavailable { store: self.describe.clone(), op: "get", key, detail: chain(&e) }),
             }
+        })
+    }
+
+    fn get_stream(&self, key: &str) -> BoxFuture<'_, Result<Option<ByteStream>, StoreError>> {
+        let key = key.to_string();
+        Box::pin(async move {
+            let Some(output) = self.get_object(&key).await? else { return Ok(None) };
+            let describe = self.describe.clone();
+            // One chunk at a time as the connection delivers it; an error ends the stream.
+            let chunks = futures::stream::unfold(Some(output.body), move |body| {
+                let (describe, key) = (describe.clone(), key.clone());
+                async move {
+                    let mut body = body?;
+                    match body.try_next().await {
+                        Ok(Some(bytes)) => Some((Ok(bytes), Some(body))),
+                        Ok(None) => None,
+                        Err(e) => Some((Err(StoreError::Unavailable { store: describe, op: "get", key, detail: chain(&e) }), None)),
+                    }
+                }
+            });
+            Ok(Some(Box::pin(chunks) as ByteStream))
         })
     }
 

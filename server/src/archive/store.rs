@@ -6,6 +6,10 @@
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+
+/// An object's body as it arrives.
+pub type ByteStream = BoxStream<'static, Result<Bytes, StoreError>>;
 
 /// What went wrong talking to the store. `Unavailable` means it could not be reached, answered
 /// 5xx or timed out: the caller degrades and retries. `Failed` is anything else (denied, no such
@@ -26,6 +30,15 @@ pub trait ObjectStore: Send + Sync + 'static {
     fn put(&self, key: &str, body: Bytes) -> BoxFuture<'_, Result<(), StoreError>>;
     /// The object's bytes, or None when there is no such key.
     fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<Bytes>, StoreError>>;
+    /// The object's bytes as they arrive, for objects too big to hold (log archives), or None
+    /// when there is no such key. The default reads the object whole.
+    fn get_stream(&self, key: &str) -> BoxFuture<'_, Result<Option<ByteStream>, StoreError>> {
+        let whole = self.get(key);
+        Box::pin(async move {
+            let body = whole.await?;
+            Ok(body.map(|bytes| -> ByteStream { Box::pin(futures::stream::once(async move { Ok(bytes) })) }))
+        })
+    }
     /// Every key that starts with `prefix`, sorted, following pagination to the end.
     fn list(&self, prefix: &str) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
     /// Removes `key`; removing a missing key is fine.

@@ -46,6 +46,8 @@ impl Inner {
             started_at: status.started_at,
             finished_at: status.finished_at,
             deleted,
+            containers: status.containers.clone(),
+            executor_id: (role == PodRole::Executor).then(|| executor_number(name)).filter(|&n| n > 0).map(|n| n.to_string()),
         }
     }
 

@@ -224,6 +224,7 @@ mod tests {
                 reason: reason.map(String::from),
                 node: Some("n1".into()),
                 restarts: 0,
+                containers: vec![],
             },
             labels: LabelsOfInterest(vec![("user".into(), "bob".into())]),
             ip: None,

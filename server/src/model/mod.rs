@@ -240,6 +240,24 @@ impl JobModel {
         }
     }
 
+    /// A pod of some job (driver, executor or controller) as the model sees it now: its phase,
+    /// or None when it was deleted or never seen. The log pipeline asks when a follow ends.
+    pub fn pod_phase(&self, namespace: &str, name: &str) -> Option<pod::Phase> {
+        let inner = self.read();
+        let key = (namespace.to_string(), name.to_string());
+        let status = match (inner.pods.get(&key), inner.controllers.get(&key)) {
+            (Some(pod), _) if !pod.deleted => &pod.status,
+            (_, Some(controller)) if !controller.deleted => &controller.status,
+            _ => return None,
+        };
+        Some(status.phase)
+    }
+
+    /// Whether the job is a SparkApplication (so spark-operator's log speaks of it).
+    pub fn from_operator(&self, key: &JobKey) -> bool {
+        self.read().apps.contains_key(key)
+    }
+
     /// A job with its pods, events and Spark configuration.
     pub fn job_detail(&self, key: &JobKey) -> Option<Detail> {
         let inner = self.read();

@@ -123,6 +123,8 @@ pub struct PodStatus {
     pub reason: Option<String>,
     pub node: Option<String>,
     pub restarts: u32,
+    /// The containers' names (spec order), for their logs.
+    pub containers: Vec<String>,
 }
 
 impl PodStatus {
@@ -143,6 +145,13 @@ impl PodStatus {
                 .map(str::to_string),
             node: pod.data["spec"]["nodeName"].as_str().map(str::to_string),
             restarts: status["containerStatuses"][0]["restartCount"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+            containers: pod.data["spec"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str())
+                .map(str::to_string)
+                .collect(),
         }
     }
 

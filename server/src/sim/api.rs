@@ -47,13 +47,23 @@ pub struct SimState {
     pub clock: SimClock,
     /// Fault injection: cut watches after this long.
     pub drop_watches_after: Option<Duration>,
+    /// Fault injection: end every log follow this long after it starts, while the container
+    /// still runs (as kubelet idle timeouts and log rotation do).
+    pub cut_log_follows_after: Option<Duration>,
     pub stats: Arc<SimStats>,
 }
 
 impl SimState {
     /// A cluster over `store`, its clock running at `speed`, with no faults injected.
     pub fn new(store: Arc<Store>, speed: f64) -> SimState {
-        SimState { store, logs: Arc::default(), clock: SimClock::new(speed), drop_watches_after: None, stats: Arc::default() }
+        SimState {
+            store,
+            logs: Arc::default(),
+            clock: SimClock::new(speed),
+            drop_watches_after: None,
+            cut_log_follows_after: None,
+            stats: Arc::default(),
+        }
     }
 }
 
@@ -81,6 +91,7 @@ async fn stats(State(state): State<SimState>) -> Json<Value> {
         "watches_started": s.watches_started.load(Relaxed),
         "watches_expired": s.watches_expired.load(Relaxed),
         "watches_dropped": s.watches_dropped.load(Relaxed),
+        "log_follows_cut": s.log_follows_cut.load(Relaxed),
         "resource_version": state.store.resource_version(),
     }))
 }
@@ -167,7 +178,8 @@ async fn handle(
             Ok(Json(store.delete(resource, namespace, name)?).into_response())
         }
         (Target::Object { resource, namespace, name, subresource: Some("log") }, Method::GET) if resource == &PODS => {
-            pod_log::serve(store, &state.logs, namespace, name, &query, state.clock.now())
+            let cut = state.cut_log_follows_after.map(|after| (after, state.stats.clone()));
+            pod_log::serve(store, &state.logs, namespace, name, &query, state.clock.now(), cut)
         }
         (Target::Object { subresource: Some(_), .. }, _) => Err(ApiError::NoSuchResource),
         _ => Err(ApiError::MethodNotAllowed),

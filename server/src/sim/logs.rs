@@ -115,6 +115,19 @@ struct Instances {
 pub struct LogStore {
     pods: Mutex<HashMap<(String, String), HashMap<String, Instances>>>,
     limit: usize,
+    /// Logs of deleted pods and replaced instances, held for the log shipper until it has
+    /// taken their last lines (as Vector's `delay_deletion_ms` does on a node). Only filled
+    /// while a shipper runs.
+    retired: Mutex<Option<Vec<ContainerLog>>>,
+}
+
+/// One container instance's log, named.
+#[derive(Clone)]
+pub struct ContainerLog {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub buffer: Arc<LogBuffer>,
 }
 
 impl Default for LogStore {
@@ -129,7 +142,42 @@ fn pod_key(namespace: &str, pod: &str) -> (String, String) {
 
 impl LogStore {
     pub fn with_limit(limit: usize) -> LogStore {
-        LogStore { pods: Mutex::default(), limit }
+        LogStore { pods: Mutex::default(), limit, retired: Mutex::default() }
+    }
+
+    /// Keeps logs that leave the store for [`LogStore::take_retired`] from now on.
+    pub fn keep_retired(&self) {
+        self.retired.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Vec::new);
+    }
+
+    /// Logs that left the store since the last call.
+    pub fn take_retired(&self) -> Vec<ContainerLog> {
+        self.retired.lock().unwrap_or_else(|e| e.into_inner()).as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn retire(&self, logs: impl IntoIterator<Item = ContainerLog>) {
+        if let Some(retired) = self.retired.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            retired.extend(logs);
+        }
+    }
+
+    /// Every current container log.
+    pub fn all(&self) -> Vec<ContainerLog> {
+        let pods = self.lock();
+        let mut all = Vec::new();
+        for ((namespace, pod), containers) in pods.iter() {
+            for (container, instances) in containers {
+                for buffer in instances.current.iter() {
+                    all.push(ContainerLog {
+                        namespace: namespace.clone(),
+                        pod: pod.clone(),
+                        container: container.clone(),
+                        buffer: buffer.clone(),
+                    });
+                }
+            }
+        }
+        all
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<(String, String), HashMap<String, Instances>>> {
@@ -161,20 +209,27 @@ impl LogStore {
         let limit = self.limit;
         let mut pods = self.lock();
         let instances = pods.entry(pod_key(namespace, pod)).or_default().entry(container.to_string()).or_default();
-        if let Some(old) = instances.current.take() {
-            old.finish();
-            instances.previous = Some(old);
-        }
+        let replaced = instances.current.take().inspect(|old| old.finish());
+        instances.previous = replaced.clone();
         instances.current = Some(Arc::new(LogBuffer::new(limit)));
+        drop(pods);
+        let name =
+            |buffer| ContainerLog { namespace: namespace.to_string(), pod: pod.to_string(), container: container.to_string(), buffer };
+        self.retire(replaced.map(name));
     }
 
     /// The pod is gone, and its logs with it.
     pub fn remove_pod(&self, namespace: &str, pod: &str) {
         let removed = self.lock().remove(&pod_key(namespace, pod)).unwrap_or_default();
+        let mut retired = Vec::new();
         // Followers of a deleted pod's log see the end of the stream.
-        for instances in removed.into_values() {
+        for (container, instances) in removed {
             instances.current.iter().chain(instances.previous.iter()).for_each(|b| b.finish());
+            let name =
+                |buffer| ContainerLog { namespace: namespace.to_string(), pod: pod.to_string(), container: container.clone(), buffer };
+            retired.extend(instances.current.map(name));
         }
+        self.retire(retired);
     }
 }
 

@@ -17,6 +17,7 @@ pub mod derived;
 pub mod discovery;
 pub mod history_server;
 pub mod kubeconfig;
+pub mod log_shipper;
 pub mod logs;
 pub mod objects;
 pub mod pod_log;
@@ -54,6 +55,8 @@ pub struct SimOptions {
     pub scenario: Scenario,
     /// Real Spark drivers for up to this many running jobs, with this launcher.
     pub real_drivers: Option<(spark_driver::Launcher, usize)>,
+    /// A log shipper writing every container's log to an object store.
+    pub ship_logs: Option<log_shipper::ShipOptions>,
 }
 
 /// Counters of what the simulated API did to its clients, at `/sim/stats`: tests use them to
@@ -63,6 +66,7 @@ pub struct SimStats {
     pub watches_started: std::sync::atomic::AtomicU64,
     pub watches_expired: std::sync::atomic::AtomicU64,
     pub watches_dropped: std::sync::atomic::AtomicU64,
+    pub log_follows_cut: std::sync::atomic::AtomicU64,
 }
 
 /// A running simulated cluster.
@@ -84,7 +88,11 @@ impl Sim {
         }
         let engine = tokio::spawn(workload.run(Duration::from_millis(100)));
         let janitor = tokio::spawn(drop_logs_of_deleted_pods(state.clone()));
-        Sim { state, tasks: vec![engine, janitor] }
+        let mut tasks = vec![engine, janitor];
+        if let Some(ship) = options.ship_logs.clone() {
+            tasks.push(tokio::spawn(log_shipper::run(state.logs.clone(), ship)));
+        }
+        Sim { state, tasks }
     }
 
     /// The Kubernetes API, as an axum router.

@@ -130,6 +130,7 @@ pub fn serve(
     name: &str,
     query: &HashMap<String, String>,
     now: Timestamp,
+    cut: Option<(std::time::Duration, Arc<super::SimStats>)>,
 ) -> Result<Response, ApiError> {
     let query = LogQuery::parse(query, now)?;
     let pod = store.get(&PODS, namespace, name)?;
@@ -139,6 +140,7 @@ pub fn serve(
         start = start.max(buffer.since_start(since));
     }
     let (tx, rx) = mpsc::channel::<Bytes>(16);
+    let deadline = cut.as_ref().map(|(after, _)| tokio::time::Instant::now() + *after);
     tokio::spawn(async move {
         let mut next = start;
         let mut budget = query.limit_bytes.unwrap_or(usize::MAX);
@@ -163,11 +165,32 @@ pub fn serve(
                 return;
             }
             budget -= chunk.len();
+            if query.follow && !chunk.is_empty() && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                // Cut mid-line, as a dropped connection would.
+                chunk.truncate(chunk.len() / 2);
+                let _ = tx.send(Bytes::from(chunk)).await;
+                if let Some((_, stats)) = &cut {
+                    stats.log_follows_cut.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                return;
+            }
             if !chunk.is_empty() && tx.send(Bytes::from(chunk)).await.is_err() {
                 return;
             }
             if ended || (lines.len() < BATCH && !query.follow) {
                 return;
+            }
+            if let Some(deadline) = deadline.filter(|_| query.follow) {
+                if tokio::time::Instant::now() >= deadline {
+                    if let Some((_, stats)) = &cut {
+                        stats.log_follows_cut.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    return;
+                }
+                if lines.is_empty() && tokio::time::timeout_at(deadline, changed.changed()).await.is_ok_and(|r| r.is_err()) {
+                    return;
+                }
+                continue;
             }
             if lines.is_empty() && changed.changed().await.is_err() {
                 return;

@@ -2,6 +2,7 @@
 //! the archive) and never reach past them to Kubernetes.
 //!
 //! - [`api`]: the JSON API (`/api/v1/...`) and operations endpoints.
+//! - [`logs`]: a job's merged log, streamed (NDJSON or text).
 //! - [`stream`]: server push of a list page or a job (SSE).
 //! - [`site`]: the Leptos pages (SSR + hydrate) and the embedded static site.
 //! - [`deep_links`]: `/apps/...` and `/airflow/...` redirects.
@@ -10,6 +11,7 @@
 pub mod access;
 pub mod api;
 pub mod deep_links;
+pub mod logs;
 pub mod site;
 pub mod stream;
 
@@ -27,6 +29,8 @@ pub struct AppState {
     pub archive: Option<Arc<JobArchive>>,
     /// The Spark UI proxy's client (one connection pool per upstream driver).
     pub ui_client: crate::ui_proxy::UiClient,
+    /// The merged log pipeline's readers.
+    pub logs: crate::logs::plan::LogService,
 }
 
 impl AppState {
@@ -70,5 +74,11 @@ pub fn listener(listener: tokio::net::TcpListener) -> axum::serve::TapIo<tokio::
 /// The dashboard's whole HTTP surface.
 pub fn router(state: AppState, leptos: leptos::prelude::LeptosOptions) -> Router {
     let pages = site::routes(state.clone(), leptos).layer(axum::middleware::from_fn_with_state(state.clone(), deep_links::redirect));
-    Router::new().merge(api::routes()).merge(stream::routes()).merge(crate::ui_proxy::routes()).with_state(state).merge(pages)
+    Router::new()
+        .merge(api::routes())
+        .merge(logs::routes())
+        .merge(stream::routes())
+        .merge(crate::ui_proxy::routes())
+        .with_state(state)
+        .merge(pages)
 }

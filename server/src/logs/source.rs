@@ -1,0 +1,613 @@
+//! One source of a job's log: one container of one pod, read from the archive first and then
+//! from the live API, as one gapless, duplicate-free sequence of events.
+//!
+//! The rules (`research/logs-metrics.md` §2, §8):
+//! - The archive holds the older part, the live API the newer (the shipper lags by minutes, the
+//!   kubelet keeps only the newest 10 MiB). The live read starts at the second of the last
+//!   archived line (`sinceTime` has whole seconds) and [`Resume`] skips what was delivered.
+//! - A follow stream that ends while the pod runs (kubelet idle timeouts, rotation, a dropped
+//!   connection) is reopened the same way: no line lost, none repeated.
+//! - A 404 means the pod was deleted: what follows comes from the archive, or a marker says
+//!   that the rest is gone.
+//! - Every problem is a marker in the stream, and the source carries on where it can.
+
+use super::event::{Event, SourceInfo};
+use super::fold::Folder;
+use super::gunzip::Decoder;
+use super::key_template::KeyVars;
+use super::lines::{Line, LineSplitter, MAX_LINE};
+use super::live::{LiveError, LiveParams, PodLogApi};
+use super::merge::Feed;
+use super::record::{MAX_RECORD, Nanos, Record, RecordFormat, parse};
+use super::shipped::ShippedLogs;
+use futures::StreamExt;
+use jiff::Timestamp;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Events per batch sent to the merge.
+const BATCH: usize = 256;
+/// A follow stream quiet this long has caught up: pending folds go out and the merge is told.
+const QUIET: Duration = Duration::from_millis(200);
+/// Reopening a follow stream that keeps failing waits this long, doubling up to a few seconds.
+const REOPEN_BACKOFF: Duration = Duration::from_millis(200);
+/// A source gives up on the live API after this many failures in a row.
+const MAX_FAILURES: u32 = 8;
+
+/// Where the source stands in its own sequence: the last delivered time and how many lines had
+/// exactly that time. Reading again from that second replays what was delivered; the replay
+/// skips the earlier lines and as many at that time as were delivered (stern's
+/// `ResumeRequest`, with nanoseconds). Outside a replay every line is new, even one whose time
+/// goes backwards (said with a marker, never dropped).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resume {
+    pub last: Option<Nanos>,
+    pub at_last: u32,
+    skip: u32,
+    replaying: bool,
+}
+
+/// What a line is to the resume point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    New,
+    /// Delivered before this read started.
+    Seen,
+    /// New, but earlier than a line before it.
+    OutOfOrder,
+}
+
+impl Resume {
+    /// A new read from `last`'s second starts: the lines up to `last` come again.
+    pub fn restart(&mut self) {
+        self.skip = self.at_last;
+        self.replaying = self.last.is_some();
+    }
+
+    pub fn admit(&mut self, time: Nanos) -> Admit {
+        if self.replaying {
+            match self.last {
+                Some(last) if time < last => return Admit::Seen,
+                Some(last) if time == last && self.skip > 0 => {
+                    self.skip -= 1;
+                    return Admit::Seen;
+                }
+                _ => self.replaying = false,
+            }
+        }
+        match self.last {
+            Some(last) if time < last => Admit::OutOfOrder,
+            Some(last) if time == last => {
+                self.at_last += 1;
+                Admit::New
+            }
+            _ => {
+                self.last = Some(time);
+                self.at_last = 1;
+                Admit::New
+            }
+        }
+    }
+}
+
+/// Is the pod still there, and its container still running? Asked when a follow stream ends.
+pub trait PodProbe: Send + Sync + 'static {
+    fn state(&self, namespace: &str, pod: &str) -> PodNow;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodNow {
+    Running,
+    Stopped,
+    Gone,
+}
+
+/// Keeps only the lines that concern one job (the operator's shared log).
+#[derive(Clone, Debug)]
+pub struct Mentions {
+    needles: Vec<String>,
+    klog: String,
+}
+
+impl Mentions {
+    pub fn job(namespace: &str, name: &str) -> Mentions {
+        Mentions {
+            needles: vec![
+                format!("\"name\": \"{name}\", \"namespace\": \"{namespace}\""),
+                format!("\"name\":\"{name}\",\"namespace\":\"{namespace}\""),
+            ],
+            klog: format!("\"{namespace}/{name}\""),
+        }
+    }
+
+    fn keeps(&self, text: &str) -> bool {
+        text.contains(&self.klog) || self.needles.iter().any(|n| text.contains(n.as_str()))
+    }
+}
+
+/// How this source exists in the cluster now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// Deleted (or its job is gone): only the archive has its log.
+    Gone,
+    /// There: `restarted` has a previous instance; `running` may still write.
+    Present { restarted: bool, running: bool },
+}
+
+/// Everything one source needs to know.
+pub struct SourcePlan {
+    pub info: Arc<SourceInfo>,
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub app_id: Option<String>,
+    pub presence: Presence,
+    /// When the job ran, to find archive objects; None skips the archive.
+    pub lifetime: Option<(Timestamp, Timestamp)>,
+    pub mentions: Option<Mentions>,
+}
+
+/// What the request asks of every source.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Span {
+    pub since: Option<Nanos>,
+    pub until: Option<Nanos>,
+    pub follow: bool,
+}
+
+/// The readers a source may use.
+#[derive(Clone)]
+pub struct Readers {
+    pub archive: Option<Arc<ShippedLogs>>,
+    pub live: Option<Arc<dyn PodLogApi>>,
+    pub probe: Arc<dyn PodProbe>,
+}
+
+/// The merge went away (the client disconnected): stop reading.
+struct Closed;
+
+struct Reading {
+    folder: Folder,
+    resume: Resume,
+    span: Span,
+    mentions: Option<Mentions>,
+    batch: Vec<Event>,
+    tx: mpsc::Sender<Feed>,
+    /// A runtime's partial line being joined: its first part's time and stream, the text so far
+    /// (at most [`MAX_LINE`]) and its whole length.
+    partial: Option<(Nanos, Option<&'static str>, String, usize)>,
+    /// Lines past `until`: the source is done.
+    past_until: bool,
+    lines: u64,
+    out_of_order: u64,
+}
+
+impl Reading {
+    fn record(&mut self, record: Record) {
+        let Record { time, stream, text, partial, .. } = record;
+        let (time, stream, mut text, length) = match self.partial.take() {
+            Some((first, first_stream, mut joined, length)) => {
+                if joined.len() < MAX_LINE {
+                    joined.push_str(&text[..text.floor_char_boundary(MAX_LINE - joined.len())]);
+                }
+                (first, first_stream.or(stream), joined, length + text.len())
+            }
+            None => {
+                let length = text.len();
+                (time, stream, text, length)
+            }
+        };
+        if partial {
+            self.partial = Some((time, stream, text, length));
+            return;
+        }
+        if length > MAX_LINE && !text.contains("[line cut: ") {
+            text.truncate(text.floor_char_boundary(MAX_LINE));
+            text = Line { text, cut_from: Some(length) }.into_text();
+        }
+        match self.resume.admit(time) {
+            Admit::Seen => return,
+            Admit::OutOfOrder => {
+                self.out_of_order += 1;
+                if self.out_of_order == 1 {
+                    let last = self.resume.last.unwrap_or(time);
+                    self.marker(format!(
+                        "lines out of time order: a line at {} came after one at {} (shown where they came; the merge keeps this source's order)",
+                        app::api::nanos::format(time.timestamp()),
+                        app::api::nanos::format(last.timestamp())
+                    ));
+                }
+            }
+            Admit::New => {}
+        }
+        if self.span.since.is_some_and(|since| time < since) {
+            return;
+        }
+        if self.span.until.is_some_and(|until| time > until) {
+            self.past_until = true;
+            return;
+        }
+        if self.mentions.as_ref().is_some_and(|m| !m.keeps(&text)) {
+            return;
+        }
+        self.lines += 1;
+        self.folder.push(time, stream, text, &mut self.batch);
+    }
+
+    fn marker(&mut self, text: String) {
+        let time = self.folder.last_time().or(self.resume.last).or(self.span.since).unwrap_or_else(|| Nanos::of(Timestamp::now()));
+        let label = self.folder.source().source.label();
+        self.folder.marker(time, format!("{label}: {text}"), &mut self.batch);
+    }
+
+    async fn send_if_full(&mut self) -> Result<(), Closed> {
+        if self.batch.len() >= BATCH { self.send().await } else { Ok(()) }
+    }
+
+    async fn send(&mut self) -> Result<(), Closed> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.tx.send(Feed::Events(batch)).await.map_err(|_| Closed)
+    }
+
+    /// Caught up with a live log: let the fold go and tell the merge.
+    async fn quiet(&mut self) -> Result<(), Closed> {
+        self.folder.flush(&mut self.batch);
+        self.send().await?;
+        self.tx.send(Feed::Tailing).await.map_err(|_| Closed)
+    }
+
+    /// Splits, parses and takes the lines of one stream of bytes.
+    fn take_lines(&mut self, splitter: &mut LineSplitter, format: RecordFormat, chunk: &[u8], bad: &mut BadLines) {
+        let mut lines = Vec::new();
+        splitter.push(chunk, &mut |line| lines.push(line));
+        for line in lines {
+            self.take_line(format, line, bad);
+        }
+    }
+
+    fn take_line(&mut self, format: RecordFormat, line: Line, bad: &mut BadLines) {
+        if line.text.is_empty() && line.cut_from.is_none() {
+            return;
+        }
+        match parse(format, line) {
+            Ok(record) => self.record(record),
+            Err(e) => bad.note(e.to_string()),
+        }
+    }
+}
+
+/// Lines that did not parse, summed up in one marker per object or stream rather than one each.
+#[derive(Default)]
+struct BadLines {
+    count: u64,
+    first: Option<String>,
+}
+
+impl BadLines {
+    fn note(&mut self, why: String) {
+        self.count += 1;
+        self.first.get_or_insert(why);
+    }
+
+    fn report(&mut self, reading: &mut Reading, place: &str) {
+        if self.count > 0 {
+            let why = self.first.take().unwrap_or_default();
+            reading.marker(format!("{} unreadable line(s) skipped in {place} (first: {why})", self.count));
+            self.count = 0;
+        }
+    }
+}
+
+/// Reads one source into `tx` until it ends, the span is covered, or the merge goes away.
+pub async fn run(plan: SourcePlan, readers: Readers, span: Span, tx: mpsc::Sender<Feed>) {
+    let mut reading = Reading {
+        folder: Folder::new(plan.info.clone()),
+        resume: Resume::default(),
+        span,
+        mentions: plan.mentions.clone(),
+        batch: Vec::new(),
+        tx,
+        partial: None,
+        past_until: false,
+        lines: 0,
+        out_of_order: 0,
+    };
+    let _ = read(&plan, &readers, &mut reading).await;
+}
+
+async fn read(plan: &SourcePlan, readers: &Readers, reading: &mut Reading) -> Result<(), Closed> {
+    let archived = match (&readers.archive, plan.lifetime) {
+        (Some(archive), Some(lifetime)) => read_archive(plan, archive, lifetime, reading).await?,
+        _ => 0,
+    };
+    if !reading.past_until {
+        match (plan.presence, &readers.live) {
+            (Presence::Gone, _) => gone(plan, readers, archived, reading),
+            (Presence::Present { .. }, None) => {}
+            (Presence::Present { restarted, running }, Some(live)) => {
+                if restarted {
+                    read_live(plan, readers, live.as_ref(), true, false, reading).await?;
+                }
+                let follow = reading.span.follow && running;
+                read_live(plan, readers, live.as_ref(), false, follow, reading).await?;
+            }
+        }
+    }
+    if reading.out_of_order > 1 {
+        reading.marker(format!("{} lines in all were out of time order", reading.out_of_order));
+    }
+    reading.folder.flush(&mut reading.batch);
+    reading.send().await
+}
+
+/// The pod is gone: say so when nothing could stand in for the live log.
+fn gone(plan: &SourcePlan, readers: &Readers, archived: u64, reading: &mut Reading) {
+    match &readers.archive {
+        None => reading.marker(format!(
+            "pod {} was deleted from Kubernetes and its log with it; no log archive is configured (--log-archive)",
+            plan.pod
+        )),
+        Some(archive) if archived == 0 => reading.marker(format!(
+            "pod {} was deleted from Kubernetes and the log archive has no log for it ({})",
+            plan.pod,
+            archive.describe()
+        )),
+        Some(_) => {}
+    }
+}
+
+/// Reads every archived object of the source after the resume point; returns how many lines.
+async fn read_archive(
+    plan: &SourcePlan,
+    archive: &ShippedLogs,
+    (from, to): (Timestamp, Timestamp),
+    reading: &mut Reading,
+) -> Result<u64, Closed> {
+    let vars = KeyVars { namespace: &plan.namespace, pod: &plan.pod, container: &plan.container, app_id: plan.app_id.as_deref() };
+    let objects = match archive.objects(&vars, from, to).await {
+        Ok(objects) => objects,
+        Err(e) => {
+            reading.marker(format!("the log archive could not be listed: {e}"));
+            return Ok(0);
+        }
+    };
+    let before = reading.lines;
+    let filter_by_origin = !archive.template.names_pod();
+    for object in objects {
+        if reading.past_until {
+            break;
+        }
+        let mut body = match archive.open(&object.key).await {
+            Ok(Some(body)) => body,
+            // Compacted or expired between the list and the read.
+            Ok(None) => continue,
+            Err(e) => {
+                reading.marker(format!("archive object {} could not be read: {e}", object.key));
+                continue;
+            }
+        };
+        let mut decoder = Decoder::default();
+        let mut splitter = match archive.format {
+            RecordFormat::FluentBit | RecordFormat::Vector => LineSplitter::with_max(MAX_RECORD),
+            RecordFormat::Cri | RecordFormat::KubeApi => LineSplitter::new(),
+        };
+        let mut bad = BadLines::default();
+        let mut failed = None;
+        let take = |reading: &mut Reading, splitter: &mut LineSplitter, decoded: &[u8], bad: &mut BadLines| {
+            let mut lines = Vec::new();
+            splitter.push(decoded, &mut |line| lines.push(line));
+            for line in lines {
+                take_archived_line(reading, archive.format, line, filter_by_origin, plan, bad);
+            }
+        };
+        while let Some(chunk) = body.next().await {
+            let result = chunk.map_err(|e| e.to_string()).and_then(|chunk| {
+                let mut decoded = Vec::new();
+                decoder.push(&chunk, &mut |d| decoded.extend_from_slice(d)).map_err(|e| format!("corrupt gzip: {e}"))?;
+                Ok(decoded)
+            });
+            match result {
+                Ok(decoded) => take(reading, &mut splitter, &decoded, &mut bad),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            reading.send_if_full().await?;
+        }
+        if failed.is_none() {
+            let mut rest = Vec::new();
+            match decoder.finish(&mut |d| rest.extend_from_slice(d)) {
+                Ok(()) => {
+                    take(reading, &mut splitter, &rest, &mut bad);
+                    let mut last = Vec::new();
+                    splitter.finish(&mut |line| last.push(line));
+                    for line in last {
+                        take_archived_line(reading, archive.format, line, filter_by_origin, plan, &mut bad);
+                    }
+                }
+                Err(e) => failed = Some(format!("corrupt or truncated gzip: {e}")),
+            }
+        }
+        bad.report(reading, &format!("archive object {}", object.key));
+        if let Some(why) = failed {
+            reading.marker(format!("archive object {} is damaged, the rest of it was skipped: {why}", object.key));
+        }
+        reading.send_if_full().await?;
+    }
+    Ok(reading.lines - before)
+}
+
+fn take_archived_line(
+    reading: &mut Reading,
+    format: RecordFormat,
+    line: Line,
+    filter_by_origin: bool,
+    plan: &SourcePlan,
+    bad: &mut BadLines,
+) {
+    if line.text.is_empty() && line.cut_from.is_none() {
+        return;
+    }
+    match parse(format, line) {
+        Ok(record) => {
+            let origin = &record.origin;
+            let other = |field: &Option<String>, ours: &str| field.as_deref().is_some_and(|v| v != ours);
+            if filter_by_origin && origin.pod.is_none() {
+                bad.note("the record names no pod, and the key template has no {pod}".to_string());
+                return;
+            }
+            if other(&origin.pod, &plan.pod) || other(&origin.namespace, &plan.namespace) || other(&origin.container, &plan.container) {
+                return;
+            }
+            reading.record(record);
+        }
+        Err(e) => bad.note(e.to_string()),
+    }
+}
+
+/// Reads the live log of the current (or previous) instance; with `follow`, until the container
+/// stops, reopening the stream whenever it ends early.
+async fn read_live(
+    plan: &SourcePlan,
+    readers: &Readers,
+    live: &dyn PodLogApi,
+    previous: bool,
+    follow: bool,
+    reading: &mut Reading,
+) -> Result<(), Closed> {
+    let mut failures = 0;
+    let mut backoff = REOPEN_BACKOFF;
+    loop {
+        reading.resume.restart();
+        let since = reading.resume.last.or(reading.span.since);
+        let params = LiveParams { container: plan.container.clone(), follow, previous, since };
+        let mut stream = match live.open(&plan.namespace, &plan.pod, params).await {
+            Ok(stream) => stream,
+            Err(LiveError::NotFound(_)) => return deleted_while_reading(plan, readers, reading).await,
+            // No previous instance, or a container that never started: nothing to read.
+            Err(LiveError::NotAvailable(_)) if previous || !follow => return Ok(()),
+            Err(LiveError::NotAvailable(_)) => {
+                // Waiting to start: come back when it has.
+                reading.quiet().await?;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if readers.probe.state(&plan.namespace, &plan.pod) == PodNow::Gone {
+                    return Ok(());
+                }
+                continue;
+            }
+            Err(LiveError::Failed(e)) => {
+                failures += 1;
+                if failures >= MAX_FAILURES || !follow {
+                    reading.marker(format!("the live log could not be read: {e}"));
+                    return Ok(());
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        let mut splitter = LineSplitter::new();
+        let mut bad = BadLines::default();
+        let mut told_quiet = false;
+        let lines_before = reading.lines;
+        let ended_cleanly = loop {
+            let next = if follow && (reading.folder.has_pending() || !reading.batch.is_empty() || !told_quiet) {
+                match tokio::time::timeout(QUIET, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        reading.quiet().await?;
+                        told_quiet = true;
+                        continue;
+                    }
+                }
+            } else {
+                stream.next().await
+            };
+            match next {
+                Some(Ok(chunk)) => {
+                    told_quiet = false;
+                    reading.take_lines(&mut splitter, RecordFormat::KubeApi, &chunk, &mut bad);
+                    if reading.past_until {
+                        return Ok(());
+                    }
+                    reading.send_if_full().await?;
+                }
+                Some(Err(_)) => break false,
+                None => break true,
+            }
+        };
+        // The kubelet ends every line; a line without its newline was cut with the connection
+        // and comes again whole from the resume point, so only a clean, final end keeps it.
+        if ended_cleanly && !follow {
+            let mut last = Vec::new();
+            splitter.finish(&mut |line| last.push(line));
+            for line in last {
+                reading.take_line(RecordFormat::KubeApi, line, &mut bad);
+            }
+        }
+        bad.report(reading, &format!("the live log of {}", plan.pod));
+        let delivered = reading.lines > lines_before;
+        if !ended_cleanly {
+            // The connection broke: read again from where it stood.
+            failures += 1;
+            if failures >= MAX_FAILURES {
+                reading.marker(format!("the live log stream of {} kept breaking; gave up after {failures} tries", plan.pod));
+                return Ok(());
+            }
+        } else if !follow {
+            return Ok(());
+        } else {
+            // A follow stream ended: the container stopped, the pod went, or a timeout did.
+            match readers.probe.state(&plan.namespace, &plan.pod) {
+                PodNow::Running => {}
+                PodNow::Stopped => return Ok(()),
+                PodNow::Gone => return deleted_while_reading(plan, readers, reading).await,
+            }
+        }
+        if delivered {
+            backoff = REOPEN_BACKOFF;
+            failures = 0;
+        } else {
+            // Nothing new (the model has not seen the container stop yet, say): do not spin.
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+}
+
+/// The pod went while its log was being read: the rest is in the archive, or nowhere.
+async fn deleted_while_reading(plan: &SourcePlan, readers: &Readers, reading: &mut Reading) -> Result<(), Closed> {
+    match (&readers.archive, plan.lifetime) {
+        (Some(archive), Some((from, _))) => {
+            let now = Timestamp::now();
+            read_archive(plan, archive, (from, now), reading).await?;
+        }
+        _ => reading.marker(format!("pod {} was deleted while its log was read; the rest of its log is not archived", plan.pod)),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_skips_exactly_what_was_delivered() {
+        use Admit::*;
+        let mut resume = Resume::default();
+        let delivered: Vec<Admit> = [1, 2, 2, 3, 3].iter().map(|&t| resume.admit(Nanos(t))).collect();
+        assert_eq!(delivered, [New; 5]);
+        // Read again from the second of the last line: everything up to it comes again, then new lines.
+        resume.restart();
+        let again: Vec<Admit> = [1, 2, 2, 3, 3, 3, 4].iter().map(|&t| resume.admit(Nanos(t))).collect();
+        assert_eq!(again, [Seen, Seen, Seen, Seen, Seen, New, New]);
+        assert_eq!((resume.last, resume.at_last), (Some(Nanos(4)), 1));
+        // Outside a replay a line going back in time is kept, and said to be out of order.
+        assert_eq!([resume.admit(Nanos(2)), resume.admit(Nanos(5))], [OutOfOrder, New]);
+    }
+}
