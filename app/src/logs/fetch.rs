@@ -66,6 +66,12 @@ fn plain_message(body: &str) -> String {
     if body.starts_with('<') {
         return String::new();
     }
+    // The API's errors are `{"error": "..."}`.
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(body)
+        && let Some(serde_json::Value::String(message)) = map.get("error")
+    {
+        return message.clone();
+    }
     match body.char_indices().nth(500) {
         Some((cut, _)) => format!("{}…", &body[..cut]),
         None => body.to_string(),
