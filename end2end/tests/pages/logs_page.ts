@@ -61,8 +61,10 @@ export class LogsPage {
 
   /** Scrolls the list to a fraction of its height (0 top, 1 bottom). */
   async scrollTo(fraction: number) {
-    await this.list.evaluate((el, f) => {
+    await this.list.evaluate(async (el, f) => {
       el.scrollTop = (el.scrollHeight - el.clientHeight) * f;
+      // The window redraws on the scroll event; wait until it has.
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     }, fraction);
   }
 

@@ -23,7 +23,9 @@ fn pressed(on: bool) -> &'static str {
 #[component]
 pub fn SearchBar(logs: Logs) -> impl IntoView {
     let text = RwSignal::new(logs.needle.get_untracked().text);
-    let pending = StoredValue::new_local(None::<leptos::prelude::TimeoutHandle>);
+    // A plain (thread-safe) value: this component is rendered on the server too, where a
+    // thread-local one would panic when the render is dropped on another thread.
+    let pending = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
     let apply = move || {
         if let Some(handle) = pending.try_update_value(Option::take).flatten() {
             handle.clear();
