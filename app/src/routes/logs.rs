@@ -78,7 +78,10 @@ fn LogsView(job: Job, url: UrlState) -> impl IntoView {
                 <toolbar::SearchBar logs/>
                 <toolbar::ViewBar logs/>
             </div>
-            <toolbar::LevelFilter logs/>
+            <div class="flex flex-wrap items-center gap-2">
+                <toolbar::LevelFilter logs/>
+                <toolbar::SpanPicker logs/>
+            </div>
             <toolbar::Notices logs url_error=url.error.clone()/>
             <div class="flex h-[calc(100vh-15rem)] min-h-96 gap-3">
                 <aside class="w-72 shrink-0 overflow-y-auto rounded border border-gray-200 bg-white p-2">

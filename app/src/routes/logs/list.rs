@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 /// Character columns in front of the text: fold toggle, time, source, level.
-pub const PREFIX_COLUMNS: usize = 2 + 24 + 15 + 7 + 1;
+pub const PREFIX_COLUMNS: usize = 2 + 24 + 15 + 8 + 1;
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 /// Pixels of a row that are not character columns: the colour bar, padding, some slack.
 pub const FIXED_PX: f64 = 3.0 + 4.0 + 8.0 + 4.0;
@@ -168,7 +168,7 @@ fn Row(logs: Logs, keyed: Keyed) -> impl IntoView {
             <button class="w-[24ch] shrink-0 text-left text-gray-500 hover:text-blue-700 hover:underline" on:click=permalink
                     title="Link to this line" data-testid="permalink">{row.time}</button>
             <span class=format!("w-[15ch] shrink-0 truncate pr-[1ch] {}", row.colour.text) title=row.origin>{row.label}</span>
-            <span class=format!("w-[7ch] shrink-0 {}", colour::level_text(row.level))
+            <span class=format!("w-[8ch] shrink-0 {}", colour::level_text(row.level))
                   title=if row.stderr { "stderr" } else { "" }>
                 {if marker { "⚠ NOTE".to_string() } else { row.level.as_str().to_string() }}
             </span>

@@ -198,6 +198,16 @@ impl Logs {
         }
     }
 
+    /// The page's address for another time span (which the server reads, so the page reloads).
+    pub fn with_since(&self, since: Option<TimeBound>) -> String {
+        let old = self.span.get_value();
+        self.span.set_value((since, old.1));
+        let qs = self.page_query_string();
+        self.span.set_value(old);
+        let path = format!("{}/logs", self.job_path());
+        if qs.is_empty() { path } else { format!("{path}?{qs}") }
+    }
+
     /// The page's own query string (with the viewer's extra flags).
     pub fn page_query_string(&self) -> String {
         let mut qs = self.query(LogFormat::Ndjson).to_query_string();
@@ -212,6 +222,10 @@ impl Logs {
         }
         if self.needle.get().case_sensitive {
             add("case=true");
+        }
+        // A running job is followed unless the link says not to.
+        if !self.follow.get() && self.running.get_value() {
+            add("follow=false");
         }
         qs
     }

@@ -214,6 +214,39 @@ pub fn LevelFilter(logs: Logs) -> impl IntoView {
     .into_any()
 }
 
+/// The spans the picker offers (any other `since` works in the URL too).
+const SPANS: [(&str, &str); 6] =
+    [("", "Whole log"), ("15m", "Last 15 minutes"), ("1h", "Last hour"), ("6h", "Last 6 hours"), ("24h", "Last 24 hours"), ("7d", "Last 7 days")];
+
+/// The time span asked of the server: changing it loads the log again.
+#[component]
+pub fn SpanPicker(logs: Logs) -> impl IntoView {
+    let (since, until) = logs.span.get_value();
+    let current = since.map(|s| s.as_param()).unwrap_or_default();
+    let custom = (!SPANS.iter().any(|(v, _)| *v == current)).then(|| current.clone());
+    let on_change = move |ev| {
+        let value = event_target_value(&ev);
+        let href = logs.with_since(crate::query::TimeBound::parse(&value).ok());
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_href(&href);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = href;
+    };
+    view! {
+        <label class="ml-auto flex items-center gap-1.5 text-sm text-gray-600">
+            "Time span"
+            <select class="rounded border border-gray-300 bg-white px-2 py-0.5 text-sm" on:change=on_change data-testid="span">
+                {SPANS.into_iter().map(|(value, label)| view! { <option value=value selected=value == current>{label}</option> }).collect_view()}
+                {custom.map(|c| view! { <option value=c.clone() selected=true>{format!("Since {c}")}</option> })}
+            </select>
+            {until.map(|u| view! { <span class="text-xs">{format!("until {}", u.as_param())}</span> })}
+        </label>
+    }
+    .into_any()
+}
+
 /// Events held, their size, and where loading stands; the download.
 #[component]
 pub fn StatusLine(logs: Logs) -> impl IntoView {
