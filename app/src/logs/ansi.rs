@@ -215,10 +215,7 @@ mod tests {
     fn colours_and_bold_become_runs_and_other_escapes_vanish() {
         let s = parse("\x1b[1;31mERROR\x1b[0m plain \x1b[92mok\x1b[39m\x1b]0;title\x07 \x1b[2Kend\r");
         assert_eq!(s.text, "ERROR plain ok end");
-        assert_eq!(
-            s.runs,
-            vec![Run { start: 0, end: 5, fg: Some(1), bold: true }, Run { start: 12, end: 14, fg: Some(10), bold: false }]
-        );
+        assert_eq!(s.runs, vec![Run { start: 0, end: 5, fg: Some(1), bold: true }, Run { start: 12, end: 14, fg: Some(10), bold: false }]);
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn java(lines: &[&str]) -> Option<Exception> {
         .iter()
         .filter_map(|l| l.trim_start().strip_prefix("Caused by: "))
         .filter_map(|l| java_header(l).map(|(c, _)| c))
-        .last()
+        .next_back()
         .filter(|c| *c != class)
         .map(str::to_string);
     Some(Exception { kind: Kind::Java, class: class.to_string(), message: message.to_string(), frames, cause })

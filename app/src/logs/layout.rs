@@ -175,7 +175,10 @@ mod tests {
     fn prefix_sums_find_rows_by_position() {
         let l = layout(&[1, 3, 1, 2]);
         assert_eq!((l.rows(), l.total_lines()), (4, 7));
-        assert_eq!([l.row_at(0.0), l.row_at(0.99), l.row_at(1.0), l.row_at(3.9), l.row_at(4.0), l.row_at(6.5), l.row_at(100.0)], [0, 0, 1, 1, 2, 3, 3]);
+        assert_eq!(
+            [l.row_at(0.0), l.row_at(0.99), l.row_at(1.0), l.row_at(3.9), l.row_at(4.0), l.row_at(6.5), l.row_at(100.0)],
+            [0, 0, 1, 1, 2, 3, 3]
+        );
         assert_eq!(l.line_of(3), 5);
         assert_eq!(Layout::default().row_at(5.0), 0);
     }

@@ -93,11 +93,12 @@ impl Matcher for Plain {
         if self.case_sensitive {
             text.contains(self.needle.as_str())
         } else {
-            crate::log_query::contains_ignoring_case(text, &self.needle) || (!self.needle.is_ascii() && {
-                let mut v = Vec::new();
-                self.find(text, &mut v);
-                !v.is_empty()
-            })
+            crate::log_query::contains_ignoring_case(text, &self.needle)
+                || (!self.needle.is_ascii() && {
+                    let mut v = Vec::new();
+                    self.find(text, &mut v);
+                    !v.is_empty()
+                })
         }
     }
 }

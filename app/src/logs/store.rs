@@ -182,7 +182,10 @@ impl Store {
     /// recognising events a resumed stream sends again.
     pub fn recent_ids(&self, since_ns: i64, limit: usize) -> std::collections::HashSet<String> {
         let n = self.records.len() as u32;
-        (n.saturating_sub(limit as u32)..n).filter(|&i| self.records[i as usize].time_ns >= since_ns).map(|i| self.id(i).to_string()).collect()
+        (n.saturating_sub(limit as u32)..n)
+            .filter(|&i| self.records[i as usize].time_ns >= since_ns)
+            .map(|i| self.id(i).to_string())
+            .collect()
     }
 
     /// The time of the newest event, in nanoseconds.

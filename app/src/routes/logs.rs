@@ -133,9 +133,10 @@ fn wire_up(logs: Logs) {
     let resize = window_event_listener(ev::resize, move |_| measure());
     // "/" focuses the search box.
     let keys = window_event_listener(ev::keydown, move |e: ev::KeyboardEvent| {
-        let typing = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
-            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
-        });
+        let typing = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable"));
         if e.key() == "/" && !typing && !e.ctrl_key() && !e.meta_key() {
             e.prevent_default();
             if let Some(input) = logs.search_input.get_untracked() {

@@ -132,24 +132,36 @@ fn Row(logs: Logs, keyed: Keyed) -> impl IntoView {
     let hidden = row.hidden;
     let expanded = row.expanded;
     let toggle = move |_| logs.toggle_expanded(event);
-    let lines = row.lines.into_iter().enumerate().map(|(n, pieces)| {
-        let pieces = pieces.into_iter().map(|p| {
-            if p.mark {
-                view! { <mark class=format!("{mark_class} {}", p.class)>{p.text}</mark> }.into_any()
-            } else if p.class.is_empty() {
-                p.text.into_any()
-            } else {
-                view! { <span class=p.class>{p.text}</span> }.into_any()
-            }
-        }).collect_view();
-        let more = (n == 0 && hidden > 0 && !expanded).then(|| view! {
-            <button class="ml-2 rounded bg-gray-100 px-1 text-gray-600 hover:bg-gray-200" on:click=toggle
-                    data-testid="more-lines">{format!("+{hidden} lines")}</button>
-        });
-        view! { <div class=if n == 0 { "" } else { "text-gray-700" }>{pieces}{more}</div> }
-    }).collect_view();
-    let capped = (hidden > 0 && expanded).then(|| view! {
-        <div class="italic text-gray-500">{format!("… {hidden} more lines (download the log for all of them)")}</div>
+    let lines = row
+        .lines
+        .into_iter()
+        .enumerate()
+        .map(|(n, pieces)| {
+            let pieces = pieces
+                .into_iter()
+                .map(|p| {
+                    if p.mark {
+                        view! { <mark class=format!("{mark_class} {}", p.class)>{p.text}</mark> }.into_any()
+                    } else if p.class.is_empty() {
+                        p.text.into_any()
+                    } else {
+                        view! { <span class=p.class>{p.text}</span> }.into_any()
+                    }
+                })
+                .collect_view();
+            let more = (n == 0 && hidden > 0 && !expanded).then(|| {
+                view! {
+                    <button class="ml-2 rounded bg-gray-100 px-1 text-gray-600 hover:bg-gray-200" on:click=toggle
+                            data-testid="more-lines">{format!("+{hidden} lines")}</button>
+                }
+            });
+            view! { <div class=if n == 0 { "" } else { "text-gray-700" }>{pieces}{more}</div> }
+        })
+        .collect_view();
+    let capped = (hidden > 0 && expanded).then(|| {
+        view! {
+            <div class="italic text-gray-500">{format!("… {hidden} more lines (download the log for all of them)")}</div>
+        }
     });
     let permalink = move |_| logs.select(event);
     let (id, label) = (row.id.clone(), row.label.clone());
@@ -197,7 +209,7 @@ fn EmptyState(logs: Logs) -> impl IntoView {
             _ => "No lines match these filters.",
         })
     });
-    let filtered = move || logs.viewer.with_value(|v| v.store().len() > 0);
+    let filtered = move || logs.viewer.with_value(|v| !v.store().is_empty());
     let clear = move |_| {
         logs.set_filter(Default::default());
         logs.set_needle(crate::logs::search::Needle { case_sensitive: logs.needle.get_untracked().case_sensitive, ..Default::default() });
@@ -230,7 +242,7 @@ fn JumpToLatest(logs: Logs) -> impl IntoView {
         shown().then(|| {
             view! {
                 <button class="absolute bottom-4 right-6 rounded-full bg-gray-800 px-3 py-1.5 font-sans text-sm text-white shadow hover:bg-gray-700"
-                        on:click=move |_| logs.to_latest() data-testid="jump-latest">
+                        on:click=move |_| logs.scroll_to_latest() data-testid="jump-latest">
                     {move || match unseen() {
                         0 => "↓ Jump to latest".to_string(),
                         n => format!("↓ Jump to latest ({n} new)"),

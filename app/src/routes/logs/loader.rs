@@ -163,7 +163,7 @@ fn commit(logs: Logs, bad: u32) {
     logs.bump();
     look_for_target(logs);
     if logs.stick.get_untracked() {
-        logs.to_latest();
+        logs.scroll_to_latest();
     }
     pump_search(logs);
 }

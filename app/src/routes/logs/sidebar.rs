@@ -50,14 +50,14 @@ pub fn Sources(logs: Logs) -> impl IntoView {
         })
     });
     // The current choice per source index, changed by `change`.
-    let choose = move |change: &dyn Fn(&mut Vec<bool>, &[(PodRole, Vec<SourceRow>)])| {
+    let choose = move |change: &dyn Fn(&mut Vec<bool>)| {
         let groups = groups.get_untracked();
         let n = groups.iter().map(|(_, rows)| rows.len()).sum();
         let mut on = vec![false; n];
         for row in groups.iter().flat_map(|(_, rows)| rows) {
             on[row.index as usize] = row.on;
         }
-        change(&mut on, &groups);
+        change(&mut on);
         logs.set_sources(&on);
     };
     let group_view = move |(role, rows): (PodRole, Vec<SourceRow>)| {
@@ -71,7 +71,7 @@ pub fn Sources(logs: Logs) -> impl IntoView {
         let members: Vec<u16> = rows.iter().map(|r| r.index).collect();
         let toggle_group = move |_| {
             let members = members.clone();
-            choose(&move |on, _| {
+            choose(&move |on| {
                 for &m in &members {
                     on[m as usize] = !all_on;
                 }
@@ -81,9 +81,9 @@ pub fn Sources(logs: Logs) -> impl IntoView {
             .into_iter()
             .map(|row| {
                 let i = row.index as usize;
-                let toggle = move |_| choose(&move |on, _| on[i] = !on[i]);
+                let toggle = move |_| choose(&move |on| on[i] = !on[i]);
                 let only = move |_| {
-                    choose(&move |on, _| {
+                    choose(&move |on| {
                         on.iter_mut().for_each(|b| *b = false);
                         on[i] = true;
                     })

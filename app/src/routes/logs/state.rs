@@ -59,7 +59,8 @@ pub struct UrlState {
 
 impl UrlState {
     pub fn parse(raw: &str) -> UrlState {
-        let flag = |key: &str| raw.trim_start_matches('?').split('&').any(|p| p == key || p == format!("{key}=true") || p == format!("{key}=1"));
+        let flag =
+            |key: &str| raw.trim_start_matches('?').split('&').any(|p| p == key || p == format!("{key}=true") || p == format!("{key}=1"));
         let follow_given = raw.trim_start_matches('?').split('&').any(|p| p == "follow" || p.starts_with("follow="));
         let (query, error) = match LogQuery::from_query_string(raw) {
             Ok(q) => (q, None),
@@ -242,11 +243,7 @@ impl Logs {
     pub fn click_level(&self, level: LogLevel, toggle: bool) {
         let mut filter = self.filter.get_untracked();
         let all: Vec<LogLevel> = LogLevel::ALL.into_iter().filter(|l| *l != LogLevel::Marker).collect();
-        let mut levels = if filter.levels.is_empty() {
-            if toggle { all.clone() } else { Vec::new() }
-        } else {
-            filter.levels.clone()
-        };
+        let mut levels = if filter.levels.is_empty() { if toggle { all.clone() } else { Vec::new() } } else { filter.levels.clone() };
         if let Some(at) = levels.iter().position(|l| *l == level) {
             levels.remove(at);
         } else {
@@ -366,7 +363,7 @@ impl Logs {
     }
 
     /// Scrolls to the newest line and keeps it in view.
-    pub fn to_latest(&self) {
+    pub fn scroll_to_latest(&self) {
         self.stick.set(true);
         let (_, height) = self.viewport.get_untracked();
         let bottom = self.viewer.with_value(|v| v.layout().bottom(height));

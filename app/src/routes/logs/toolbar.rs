@@ -10,14 +10,11 @@ use crate::logs::search::Needle;
 use crate::logs::store::level_index;
 use leptos::prelude::*;
 
-const BUTTON: &str = "rounded border border-gray-300 bg-white px-2 py-1 text-sm hover:bg-gray-50 disabled:cursor-not-allowed disabled:opacity-40";
+const BUTTON: &str =
+    "rounded border border-gray-300 bg-white px-2 py-1 text-sm hover:bg-gray-50 disabled:cursor-not-allowed disabled:opacity-40";
 
 fn pressed(on: bool) -> &'static str {
-    if on {
-        "rounded border border-gray-800 bg-gray-800 px-2 py-1 text-sm text-white hover:bg-gray-700"
-    } else {
-        BUTTON
-    }
+    if on { "rounded border border-gray-800 bg-gray-800 px-2 py-1 text-sm text-white hover:bg-gray-700" } else { BUTTON }
 }
 
 #[component]
@@ -215,8 +212,14 @@ pub fn LevelFilter(logs: Logs) -> impl IntoView {
 }
 
 /// The spans the picker offers (any other `since` works in the URL too).
-const SPANS: [(&str, &str); 6] =
-    [("", "Whole log"), ("15m", "Last 15 minutes"), ("1h", "Last hour"), ("6h", "Last 6 hours"), ("24h", "Last 24 hours"), ("7d", "Last 7 days")];
+const SPANS: [(&str, &str); 6] = [
+    ("", "Whole log"),
+    ("15m", "Last 15 minutes"),
+    ("1h", "Last hour"),
+    ("6h", "Last 6 hours"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+];
 
 /// The time span asked of the server: changing it loads the log again.
 #[component]
@@ -357,10 +360,12 @@ pub fn Notices(logs: Logs, url_error: Option<String>) -> impl IntoView {
     };
     let bad = move || {
         let n = logs.bad_lines.get();
-        (n > 0).then(|| view! {
-            <p class="rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900" data-testid="bad-lines">
-                {format!("{n} lines of the stream were not log events and were skipped.")}
-            </p>
+        (n > 0).then(|| {
+            view! {
+                <p class="rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900" data-testid="bad-lines">
+                    {format!("{n} lines of the stream were not log events and were skipped.")}
+                </p>
+            }
         })
     };
     view! {
@@ -384,7 +389,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
