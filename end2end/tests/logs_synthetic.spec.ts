@@ -67,6 +67,43 @@ test("colours, markers and markup: styled text, never HTML", async ({ page }) =>
   expect(await logs.column("data-id")).toEqual(["e5", "e9"]);
 });
 
+test("stack traces fold and unfold; a regular expression searches in the browser", async ({ page }) => {
+  proxy.plan = { count: 50 };
+  const logs = new LogsPage(page);
+  await logs.open(job, "", base);
+  await logs.waitComplete();
+  const trace = logs.row("e11");
+  await expect(trace).toContainText("at com.example.etl.Orders");
+  await trace.getByTestId("fold").click();
+  await expect(trace).not.toContainText("at com.example.etl.Orders");
+  await trace.getByTestId("more-lines").click();
+  await expect(trace).toContainText("at com.example.etl.Orders");
+  await page.getByTestId("expand-all").click();
+  await expect(trace.getByTestId("more-lines")).toHaveText("+5 lines");
+  await page.getByTestId("search-regex").click();
+  await logs.search.fill("task \\d+\\.0 in stage 0\\.0 \\(TID [12]\\d\\)");
+  await expect(logs.searchCount).toHaveText("18 matches");
+  await expect(logs.row("e21").locator("mark")).toHaveText("task 21.0 in stage 0.0 (TID 21)");
+  expect(logs.params().get("re")).toBe("task \\d+\\.0 in stage 0\\.0 \\(TID [12]\\d\\)");
+  // A match inside folded lines unfolds its event when stepped to.
+  await logs.search.fill("Orders\\.scala:88");
+  await expect(logs.searchCount).toHaveText("1 match");
+  await logs.search.press("Enter");
+  await expect(trace.locator("mark")).toHaveText("Orders.scala:88");
+});
+
+test("the time span is asked of the server", async ({ page }) => {
+  proxy.plan = { count: 30 };
+  const logs = new LogsPage(page);
+  await logs.open(job, "", base);
+  await logs.waitComplete();
+  await page.getByTestId("span").selectOption("1h");
+  await expect(page).toHaveURL(/since=1h/);
+  await logs.waitComplete();
+  expect(proxy.requests.at(-1)).toContain("since=1h");
+  await expect(page.getByTestId("span")).toHaveValue("1h");
+});
+
 test("a server that refuses the query, or knows no log, says so", async ({ page }) => {
   const logs = new LogsPage(page);
   proxy.plan = { count: 0, status: 400, body: "bad regex: unclosed group" };
