@@ -76,7 +76,7 @@ pub fn LogList(logs: Logs) -> impl IntoView {
 
     view! {
         <div class="relative h-full">
-            <div node_ref=logs.container on:scroll=on_scroll tabindex="0" role="log" aria-label="Log lines"
+            <div node_ref=logs.container on:scroll=on_scroll tabindex="0" role="log" aria-live="off" aria-label="Log lines"
                  class="h-full overflow-auto rounded border border-gray-200 bg-white font-mono text-xs leading-5 [tab-size:4] focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400"
                  data-testid="log-list">
                 <div class="relative min-w-full" style:height=move || format!("{}px", geometry().spacer_px)>

@@ -185,6 +185,7 @@ pub fn Exceptions(logs: Logs) -> impl IntoView {
                 <span class="ml-1 font-normal normal-case text-gray-500" data-testid="exceptions-total">
                     {move || match groups.with(Vec::len) {
                         0 => String::new(),
+                        1 => format!("1 kind · {} in all", total()),
                         n => format!("{n} kinds · {} in all", total()),
                     }}
                 </span>
