@@ -48,6 +48,8 @@ struct World {
     sim: SimState,
     client: kube::Client,
     start: Timestamp,
+    /// The shipper's memory of what it has uploaded, kept across rounds as a real one keeps it.
+    shipped: tokio::sync::Mutex<(HashMap<usize, log_shipper::Shipping>, u64)>,
 }
 
 impl World {
@@ -55,7 +57,7 @@ impl World {
         let sim = SimState { cut_log_follows_after: cut_follows_after, ..SimState::new(Arc::new(Store::default()), 1.0) };
         let client = kube::Client::new(sparkboard::sim::api::router(sim.clone()), "default");
         let start = Timestamp::now().checked_sub(SignedDuration::from_mins(10)).unwrap();
-        World { sim, client, start }
+        World { sim, client, start, shipped: Default::default() }
     }
 
     fn run_pod(&self) {
@@ -124,9 +126,9 @@ impl World {
     }
 
     async fn ship(&self, options: &ShipOptions) {
-        let mut state = HashMap::new();
-        let mut n = 0;
-        log_shipper::ship_once(&self.sim.logs, options, &mut state, &mut n).await;
+        let mut shipped = self.shipped.lock().await;
+        let (state, n) = &mut *shipped;
+        log_shipper::ship_once(&self.sim.logs, options, state, n).await;
     }
 }
 
