@@ -62,15 +62,31 @@ fn LogsView(job: Job, url: UrlState) -> impl IntoView {
     // A running (or starting) job is followed unless the link says otherwise.
     let follow = if url.follow_given { url.query.follow } else { !job.state.is_terminal() };
     let logs = Logs::new(job.namespace.clone(), job.name.clone(), !job.state.is_terminal(), &url, follow);
+    // The job's state, kept current by its stream while the page is open.
+    let job_state = RwSignal::new(job.state);
     #[cfg(feature = "hydrate")]
-    wire_up(logs);
+    {
+        wire_up(logs);
+        let subscription = StoredValue::new_local(None::<crate::live::Subscription>);
+        Effect::new(move |_| {
+            let url = format!("/api/v1{}/stream", logs.job_path());
+            let on_detail = move |detail: Option<crate::api::JobDetail>| {
+                if let Some(detail) = detail {
+                    logs.running.set_value(!detail.job.state.is_terminal());
+                    job_state.set(detail.job.state);
+                }
+            };
+            subscription.set_value(crate::live::subscribe(&url, on_detail, |_| {}));
+        });
+        on_cleanup(move || subscription.set_value(None));
+    }
     view! {
         <div class="flex flex-col gap-2" data-testid="logs">
             <header class="flex flex-wrap items-center gap-3">
                 <a class="text-blue-700 hover:underline" href=logs.job_path() data-testid="job-link">{format!("← {}", job.name)}</a>
                 <h1 class="text-xl font-semibold">"Logs"</h1>
-                <span class=format!("rounded px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {}", format::state_badge_class(job.state))
-                      data-testid="state">{job.state.as_str()}</span>
+                <span class=move || format!("rounded px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {}", format::state_badge_class(job_state.get()))
+                      data-testid="state">{move || job_state.get().as_str()}</span>
                 <span class="text-sm text-gray-600">{format!("namespace {}", job.namespace)}</span>
                 <toolbar::StatusLine logs/>
             </header>
