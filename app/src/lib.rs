@@ -4,6 +4,7 @@
 //! - [`api`]: the JSON wire types (`Job`, `JobList`, `JobDetail`, `LogEvent`), the API's contract.
 //! - [`query`]: the jobs list's filters, sort and page, as URL query strings.
 //! - [`log_query`]: the merged log's filters (sources, levels, text, time span, follow).
+//! - [`logs`]: the log viewer's machinery: compact store, filters, layout, search, exceptions.
 //! - [`routes`]: the route table and one module per page.
 //! - [`format`]: how times, durations and states read on screen.
 //! - `live` (browser only): the server-push subscription that keeps pages current.
@@ -17,6 +18,7 @@ pub mod format;
 #[cfg(feature = "hydrate")]
 mod live;
 pub mod log_query;
+pub mod logs;
 pub mod query;
 pub mod routes;
 #[cfg(feature = "ssr")]

@@ -3,6 +3,7 @@
 mod deep_link;
 mod job;
 mod jobs;
+mod logs;
 mod not_found;
 
 use leptos::prelude::*;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=not_found::NotFound>
                     <Route path=StaticSegment("") view=jobs::JobsPage/>
                     <Route path=path!("/jobs/:namespace/:name") view=job::JobPage/>
+                    <Route path=path!("/jobs/:namespace/:name/logs") view=logs::LogsPage/>
                     <Route path=path!("/apps/:app_id") view=deep_link::NoJobForApp/>
                     <Route path=path!("/airflow/*rest") view=deep_link::NoJobForTask/>
                 </Routes>
