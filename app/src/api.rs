@@ -141,6 +141,10 @@ pub struct Job {
     /// sparkboard's own record, in memory or in the archive.
     #[serde(default)]
     pub deleted_from_cluster: bool,
+    /// Submitted as a spark-operator SparkApplication (the operator's log tells of it), not by
+    /// plain spark-submit. Kept after the SparkApplication is deleted.
+    #[serde(default)]
+    pub from_operator: bool,
 }
 
 impl Job {
@@ -433,6 +437,7 @@ mod tests {
             airflow: None,
             scheduled_by: None,
             deleted_from_cluster: false,
+            from_operator: false,
         };
         assert_eq!(job.duration_at(now), Some(90.0));
         job.state = JobState::Completed;

@@ -106,7 +106,8 @@ test("a job Kubernetes deleted is still listed and its page still opens", async 
   const deleted = page.locator("tr[data-deleted=true]").first();
   await expect(deleted).toBeVisible({ timeout: 45_000 });
   const id = (await deleted.getAttribute("data-job")) ?? "";
-  await deleted.locator("a").first().click();
+  // The live list may reorder under the pointer: click this job's row, wherever it is now.
+  await page.locator(`tr[data-job="${id}"] a`).first().click();
   await expect(page).toHaveURL(new RegExp(`/jobs/${id}$`));
   await expect(page.getByTestId("deleted")).toBeVisible();
   await expect(page.locator("tr[data-pod]").first()).toBeVisible();

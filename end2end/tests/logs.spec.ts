@@ -3,7 +3,10 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { LogsPage } from "./pages/logs_page";
 
-type Job = { namespace: string; name: string; state: string };
+// A fresh demo needs a little while before a finished job's log has settled (finishedJob).
+test.describe.configure({ timeout: 180_000 });
+
+type Job = { namespace: string; name: string; state: string; finished_at: string | null };
 type Event = { id: string; level: string; text: string; source: { role: string } };
 
 async function jobs(request: APIRequestContext, state: string): Promise<Job[]> {
@@ -15,13 +18,30 @@ async function events(request: APIRequestContext, job: Job, query = ""): Promise
   return body.split("\n").filter((l) => l).map((l) => JSON.parse(l) as Event);
 }
 
-/** A finished job whose log has driver and executor lines. */
+/**
+ * A finished job whose log has driver and executor lines, and has settled: Spark deletes its
+ * executors as it ends, and their last lines come from the archive once the demo's shipper has
+ * uploaded them (every 5 s).
+ */
 async function finishedJob(request: APIRequestContext): Promise<Job> {
-  for (const job of await jobs(request, "COMPLETED,FAILED")) {
-    const roles = new Set((await events(request, job)).map((e) => e.source.role));
-    if (roles.has("driver") && roles.has("executor")) return job;
-  }
-  throw new Error("no finished job with driver and executor lines");
+  let found: Job | undefined;
+  await expect
+    .poll(
+      async () => {
+        for (const job of await jobs(request, "COMPLETED,FAILED")) {
+          if (job.finished_at === null || Date.now() - Date.parse(job.finished_at) < 30_000) continue;
+          const roles = new Set((await events(request, job)).map((e) => e.source.role));
+          if (roles.has("driver") && roles.has("executor")) {
+            found = job;
+            return true;
+          }
+        }
+        return false;
+      },
+      { message: "a settled finished job with driver and executor lines", timeout: 120_000, intervals: [2_000] },
+    )
+    .toBe(true);
+  return found!;
 }
 
 /** A failed job whose driver log holds a stack trace matching `pattern`. */

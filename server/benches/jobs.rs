@@ -83,6 +83,7 @@ fn archived_job(i: usize, now: Timestamp) -> Job {
         airflow: None,
         scheduled_by: None,
         deleted_from_cluster: true,
+        from_operator: true,
     }
 }
 

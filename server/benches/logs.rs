@@ -146,7 +146,7 @@ async fn merge_throughput(dir: &Path, files: &[PathBuf], bytes: u64, start: Time
     let service = service(Arc::new(LocalDir::new(dir)), RecordFormat::Cri, CRI_DEFAULT);
     let before = peak_rss_mib(true);
     let begin = Instant::now();
-    let mut merge = service.open(detail(start), false, &LogQuery::default(), lookup()).await;
+    let mut merge = service.open(detail(start), &LogQuery::default(), lookup()).await;
     let (mut events, mut out_bytes) = (0u64, 0u64);
     let mut out = Vec::with_capacity(1 << 20);
     while let Some(batch) = merge.next_batch().await {
@@ -204,7 +204,7 @@ async fn first_line_from_s3(start: Timestamp) {
     let (mut ours, mut direct) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         let begin = Instant::now();
-        let mut merge = service.open(detail(start), false, &LogQuery::default(), lookup()).await;
+        let mut merge = service.open(detail(start), &LogQuery::default(), lookup()).await;
         let first = merge.next_batch().await.expect("a first line");
         ours.push(begin.elapsed().as_secs_f64() * 1000.0);
         assert!(!first.is_empty());

@@ -57,9 +57,14 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let archive = args.archive.location(ArchiveLocation::Directory(std::env::temp_dir().join("sparkboard-demo-archive")))?;
     let mut options = sim_options(&args.workload).await?;
     // The simulated cluster ships its pods' logs where the dashboard reads them.
+    let mut _scratch = None;
     let log_location = match &args.logs.log_archive {
         Some(value) => args.archive.s3.location("--log-archive", value)?,
-        None => ArchiveLocation::Directory(std::env::temp_dir().join(format!("sparkboard-demo-logs-{}", std::process::id()))),
+        None => {
+            let dir = std::env::temp_dir().join(format!("sparkboard-demo-logs-{}", std::process::id()));
+            _scratch = Some(RemovedOnExit(dir.clone()));
+            ArchiveLocation::Directory(dir)
+        }
     };
     let log_store = open_store(log_location).await;
     options.ship_logs = log_store
@@ -94,6 +99,15 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         listen: args.listen.listen,
     };
     dashboard(client, setup).await
+}
+
+/// A scratch directory of this process, removed when the demo stops.
+struct RemovedOnExit(std::path::PathBuf);
+
+impl Drop for RemovedOnExit {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The log pipeline's settings: the archive the shipper writes, and where the operator runs.

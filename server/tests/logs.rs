@@ -117,7 +117,7 @@ impl World {
             let detail = if stopped { finished.clone() } else { running.clone() };
             Box::pin(async move { Some(detail) })
         });
-        let mut merge = service.open(detail, false, &query, lookup).await;
+        let mut merge = service.open(detail, &query, lookup).await;
         let mut events = Vec::new();
         while let Some(batch) = tokio::time::timeout(Duration::from_secs(60), merge.next_batch()).await.expect("the log ends") {
             events.extend(batch);
@@ -316,4 +316,62 @@ async fn unreadable_records_are_counted_in_one_marker() {
     let marks = markers(&events);
     assert_eq!(marks.len(), 1, "{marks:?}");
     assert!(marks[0].contains("3 unreadable line(s) skipped in archive object") && marks[0].contains("not a JSON record"), "{marks:?}");
+}
+
+/// Two uploads within one second: their keys differ only in the random suffix, which here sorts
+/// the later upload first. The lines still come in time order, without an out-of-order marker.
+#[tokio::test]
+async fn uploads_within_one_second_read_in_the_order_of_their_lines() {
+    let world = World::new(None);
+    let dir = common::scratch_dir("logs-same-second");
+    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(&dir));
+    let template = KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap();
+    let vars = sparkboard::logs::key_template::KeyVars { namespace: NS, pod: POD, container: CONTAINER, app_id: None };
+    let record = |i: usize| {
+        let time =
+            sparkboard::sim::pod_log::rfc3339_nano_fixed(world.start.checked_add(SignedDuration::from_millis(100 * i as i64)).unwrap());
+        format!("{{\"time\":\"{time}\",\"log\":\"{}\"}}\n", header(i))
+    };
+    let (earlier, later): (String, String) = ((0..3).map(record).collect(), (3..6).map(record).collect());
+    store.put(&template.render(&vars, world.start, &mut |_| "b".into()), earlier.into()).await.unwrap();
+    store.put(&template.render(&vars, world.start, &mut |_| "a".into()), later.into()).await.unwrap();
+    let archive = Arc::new(ShippedLogs { store, format: RecordFormat::FluentBit, template });
+    let events = world.read(&world.service(Some(archive)), world.detail(true, false), "").await;
+    assert_eq!(texts(&events), (0..6).map(header).collect::<Vec<_>>());
+    assert_eq!(markers(&events), Vec::<String>::new());
+}
+
+/// A pod deleted moments ago whose archive ends well before the pod stopped: the shipper may
+/// still be uploading its last lines, and a marker says so; an archive that reaches the end
+/// says nothing.
+#[tokio::test]
+async fn a_recently_deleted_pod_whose_archive_ends_early_says_its_end_may_be_coming() {
+    let world = World::new(None);
+    world.run_pod();
+    let dir = common::scratch_dir("logs-upload-lag");
+    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(&dir));
+    let template = KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap();
+    let ship =
+        ShipOptions { store: store.clone(), format: RecordFormat::FluentBit, template: template.clone(), every: Duration::from_secs(1) };
+    world.write(0, &header(0));
+    world.write(1000, &header(1));
+    world.ship(&ship).await;
+    world.delete_pod();
+    let service = world.service(Some(Arc::new(ShippedLogs { store, format: RecordFormat::FluentBit, template })));
+    let stopped_at = |detail: &mut JobDetail, ms: i64| {
+        detail.pods[0].finished_at = Some(world.start.checked_add(SignedDuration::from_millis(ms)).unwrap())
+    };
+
+    let mut lagging = world.detail(true, false);
+    lagging.pods[0].finished_at = Some(Timestamp::now());
+    let events = world.read(&service, lagging, "").await;
+    assert_eq!(texts(&events), [header(0), header(1)]);
+    let marks = markers(&events);
+    assert!(marks.len() == 1 && marks[0].contains("its last lines may not be uploaded yet"), "{marks:?}");
+    assert_eq!(events.last().unwrap().time, events[1].time, "the marker stands where the archive ends");
+
+    let mut complete = world.detail(true, false);
+    stopped_at(&mut complete, 1500);
+    let events = world.read(&service, complete, "").await;
+    assert_eq!(markers(&events), Vec::<String>::new());
 }

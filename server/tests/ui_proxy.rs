@@ -59,8 +59,18 @@ async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_r
         "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark:4.1.1", "ports": [{"name": "spark-ui", "containerPort": port}]}]},
         "status": {"phase": "Running", "podIP": "127.0.0.1"}
     });
-    let created = reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(&driver).send().await.unwrap();
-    assert_eq!(created.status(), 201);
+    // And one still waiting for a node.
+    let pending = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "waiting-ui-driver", "namespace": "ml", "labels": {"spark-role": "driver", "spark-app-selector": "spark-waiting"}},
+        "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark:4.1.1"}]},
+        "status": {"phase": "Pending"}
+    });
+    for pod in [driver, pending] {
+        let created =
+            reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(&pod).send().await.unwrap();
+        assert_eq!(created.status(), 201);
+    }
     let kubeconfig = sim.kubeconfig.to_str().unwrap();
     let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
     let base = dashboard.url.clone();
@@ -119,6 +129,10 @@ async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_r
         assert_eq!(r.status(), 503);
         assert!(r.text().await.unwrap().contains("has no running driver"));
     }
+    // A job still on its way to a driver: a page that reloads itself until the UI answers.
+    let r = client.get(format!("{base}/jobs/ml/waiting-ui/ui/")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers().get("refresh").map(|v| v.to_str().unwrap().to_string())), (503, Some("3".into())));
+    assert!(r.text().await.unwrap().contains("driver is not running yet"));
 
     // The driver dies: a clear error, fast, with the way back to the job.
     upstream.abort();

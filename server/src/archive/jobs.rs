@@ -286,6 +286,7 @@ mod tests {
                 airflow: None,
                 scheduled_by: None,
                 deleted_from_cluster: false,
+                from_operator: false,
             },
             pods: vec![],
             events: vec![],

@@ -91,7 +91,7 @@ impl LogService {
     }
 
     /// Starts reading `detail`'s log as `query` asks; the merge gives the events in order.
-    pub async fn open(&self, detail: JobDetail, from_operator: bool, query: &LogQuery, lookup: Lookup) -> Merge {
+    pub async fn open(&self, detail: JobDetail, query: &LogQuery, lookup: Lookup) -> Merge {
         let now = Timestamp::now();
         let (since, until) = query.span(now);
         let span = Span { since: since.map(Nanos::of), until: until.map(Nanos::of), follow: query.follow };
@@ -102,7 +102,9 @@ impl LogService {
             started.insert((plan.pod.clone(), plan.container.clone()));
             feeds.push(self.spawn(plan, span));
         }
-        if from_operator && let Some(operator) = &self.operator {
+        if detail.job.from_operator
+            && let Some(operator) = &self.operator
+        {
             feeds.extend(self.operator_feeds(operator, &detail, &job, span).await);
         }
         if let Some(events) = job.events_feed(&detail, span) {
@@ -231,7 +233,7 @@ impl JobSources {
                     continue;
                 }
                 let presence = if pod.deleted || gone_job {
-                    Presence::Gone
+                    Presence::Gone { stopped_at: pod.finished_at }
                 } else {
                     Presence::Present { restarted: pod.restarts > 0, running: pod.phase == "Running" || pod.phase == "Pending" }
                 };

@@ -19,7 +19,7 @@ use super::lines::{Line, LineSplitter, MAX_LINE};
 use super::live::{LiveError, LiveParams, PodLogApi};
 use super::merge::Feed;
 use super::record::{MAX_RECORD, Nanos, Record, RecordFormat, parse};
-use super::shipped::ShippedLogs;
+use super::shipped::{ShippedLogs, ShippedObject};
 use futures::StreamExt;
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -129,8 +129,9 @@ impl Mentions {
 /// How this source exists in the cluster now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Presence {
-    /// Deleted (or its job is gone): only the archive has its log.
-    Gone,
+    /// Deleted (or its job is gone): only the archive has its log. `stopped_at` is when its
+    /// containers stopped, if known.
+    Gone { stopped_at: Option<Timestamp> },
     /// There: `restarted` has a previous instance; `running` may still write.
     Present { restarted: bool, running: bool },
 }
@@ -181,6 +182,9 @@ struct Reading {
     past_until: bool,
     lines: u64,
     out_of_order: u64,
+    /// Where a marker stands when no line has come: the source's start, so that the same
+    /// request gives the same marker (and id) every time.
+    anchor: Option<Nanos>,
 }
 
 impl Reading {
@@ -232,7 +236,8 @@ impl Reading {
     }
 
     fn marker(&mut self, text: String) {
-        let time = self.folder.last_time().or(self.resume.last).or(self.span.since).unwrap_or_else(|| Nanos::of(Timestamp::now()));
+        let time =
+            self.folder.last_time().or(self.resume.last).or(self.span.since).or(self.anchor).unwrap_or_else(|| Nanos::of(Timestamp::now()));
         let label = self.folder.source().source.label();
         self.folder.marker(time, format!("{label}: {text}"), &mut self.batch);
     }
@@ -323,6 +328,11 @@ impl<'a> LineReader<'a> {
 
     /// Parses the lines split so far into `reading`.
     fn take(&mut self, reading: &mut Reading) {
+        self.records(&mut |record| reading.record(record));
+    }
+
+    /// Parses the lines split so far, giving this source's records to `out`.
+    fn records(&mut self, out: &mut impl FnMut(Record)) {
         for line in self.lines.drain(..) {
             if line.text.is_empty() && line.cut_from.is_none() {
                 continue;
@@ -345,7 +355,7 @@ impl<'a> LineReader<'a> {
                     continue;
                 }
             }
-            reading.record(record);
+            out(record);
         }
     }
 }
@@ -363,6 +373,7 @@ pub async fn run(plan: SourcePlan, readers: Readers, span: Span, tx: mpsc::Sende
         past_until: false,
         lines: 0,
         out_of_order: 0,
+        anchor: plan.lifetime.map(|(from, _)| Nanos::of(from)),
     };
     let _ = read(&plan, &readers, &mut reading).await;
 }
@@ -374,7 +385,7 @@ async fn read(plan: &SourcePlan, readers: &Readers, reading: &mut Reading) -> Re
     };
     if !reading.past_until {
         match (plan.presence, &readers.live) {
-            (Presence::Gone, _) => gone(plan, readers, archived, reading),
+            (Presence::Gone { stopped_at }, _) => gone(plan, readers, archived, stopped_at, reading),
             (Presence::Present { .. }, None) => {}
             (Presence::Present { restarted, running }, Some(live)) => {
                 if restarted {
@@ -392,8 +403,13 @@ async fn read(plan: &SourcePlan, readers: &Readers, reading: &mut Reading) -> Re
     reading.send().await
 }
 
-/// The pod is gone: say so when nothing could stand in for the live log.
-fn gone(plan: &SourcePlan, readers: &Readers, archived: u64, reading: &mut Reading) {
+/// A shipper may still be uploading a pod's last lines this long after it stopped (Fluent Bit's
+/// S3 output waits up to `upload_timeout`, ten minutes by default, before an upload).
+const UPLOAD_LAG: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
+/// The pod is gone: say so when nothing could stand in for the live log, or when the archive
+/// may not have its end yet.
+fn gone(plan: &SourcePlan, readers: &Readers, archived: u64, stopped_at: Option<Timestamp>, reading: &mut Reading) {
     match &readers.archive {
         None => reading.marker(format!(
             "pod {} was deleted from Kubernetes and its log with it; no log archive is configured (--log-archive)",
@@ -404,7 +420,21 @@ fn gone(plan: &SourcePlan, readers: &Readers, archived: u64, reading: &mut Readi
             plan.pod,
             archive.describe()
         )),
-        Some(_) => {}
+        Some(_) => {
+            let (Some(stopped), Some(last)) = (stopped_at, reading.resume.last) else { return };
+            let now = Timestamp::now();
+            let recent = now.duration_since(stopped) < UPLOAD_LAG;
+            let short = stopped.duration_since(last.timestamp());
+            if recent && short > jiff::SignedDuration::from_secs(2) && reading.span.until.is_none_or(|u| u > last) {
+                reading.marker(format!(
+                    "pod {} was deleted; the log archive has its lines up to {}, and it stopped {:.0} s later, at {}: its last lines may not be uploaded yet",
+                    plan.pod,
+                    app::api::nanos::format(last.timestamp()),
+                    short.as_secs_f64(),
+                    app::api::nanos::format(stopped),
+                ));
+            }
+        }
     }
 }
 
@@ -425,6 +455,7 @@ async fn read_archive(
     };
     let before = reading.lines;
     let must_name = !archive.template.names_pod();
+    let objects = in_record_order(archive, objects, plan, must_name).await;
     for object in objects {
         if reading.past_until {
             break;
@@ -467,6 +498,55 @@ async fn read_archive(
         reading.send_if_full().await?;
     }
     Ok(reading.lines - before)
+}
+
+/// Puts objects whose keys spell the same second in the order of their first records: keys
+/// carry whole seconds and a random suffix (Fluent Bit's `%S-$UUID`, Vector's `%s-{uuid}`), so
+/// two uploads within one second sort by chance. A shipper's uploads of one container do not
+/// overlap in time, so the first record orders them. Costs one short read per such object.
+async fn in_record_order(archive: &ShippedLogs, mut objects: Vec<ShippedObject>, plan: &SourcePlan, must_name: bool) -> Vec<ShippedObject> {
+    let mut start = 0;
+    while start < objects.len() {
+        let time = objects[start].time;
+        let end = start + objects[start..].iter().take_while(|o| o.time == time).count();
+        if time.is_some() && end - start > 1 {
+            let mut firsts = Vec::with_capacity(end - start);
+            for object in &objects[start..end] {
+                firsts.push(first_record_time(archive, &object.key, plan, must_name).await);
+            }
+            let mut group: Vec<(Option<Nanos>, ShippedObject)> = firsts.into_iter().zip(objects[start..end].iter().cloned()).collect();
+            // Objects that cannot be read keep their place at the end; reading says why.
+            group.sort_by_key(|(first, _)| (first.is_none(), *first));
+            for (slot, (_, object)) in objects[start..end].iter_mut().zip(group) {
+                *slot = object;
+            }
+        }
+        start = end;
+    }
+    objects
+}
+
+/// The time of an object's first record of this source, reading no further than it.
+async fn first_record_time(archive: &ShippedLogs, key: &str, plan: &SourcePlan, must_name: bool) -> Option<Nanos> {
+    let mut body = archive.open(key).await.ok()??;
+    let mut decoder = Decoder::default();
+    let mut reader = LineReader::archived(archive.format, plan, must_name);
+    let mut first = None;
+    while let Some(Ok(chunk)) = body.next().await {
+        decoder.push(&chunk, &mut |d| reader.split(d)).ok()?;
+        reader.records(&mut |record| {
+            first.get_or_insert(record.time);
+        });
+        if first.is_some() {
+            return first;
+        }
+    }
+    decoder.finish(&mut |d| reader.split(d)).ok()?;
+    reader.finish();
+    reader.records(&mut |record| {
+        first.get_or_insert(record.time);
+    });
+    first
 }
 
 /// Reads the live log of the current (or previous) instance; with `follow`, until the container

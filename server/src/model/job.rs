@@ -53,6 +53,7 @@ pub fn derive(key: &JobKey, app: Option<&AppSummary>, pods: &[&PodSummary], cx: 
         airflow: labels.and_then(|l| airflow_task(l, cx.keys)),
         scheduled_by: app.and_then(|a| a.scheduled_by.clone()),
         deleted_from_cluster: false,
+        from_operator: app.is_some() || pods.iter().any(|p| p.from_operator),
     }
 }
 

@@ -91,6 +91,7 @@ mod tests {
                 airflow: None,
                 scheduled_by: None,
                 deleted_from_cluster: false,
+                from_operator: false,
             })
             .collect()
     }

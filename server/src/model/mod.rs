@@ -105,7 +105,15 @@ pub enum SparkUi {
         authority: String,
         app_id: Option<String>,
     },
-    /// No running driver (not started, finished, or gone): the History Server's turn.
+    /// The job is on its way to running a driver (submitted, pending, being rerun): its UI comes
+    /// soon. (The History Server would show a half-written event log, if any, and a browser sent
+    /// there would stay there.)
+    Starting {
+        state: JobState,
+        app_id: Option<String>,
+    },
+    /// No running driver (finished, or gone), or one whose UI has no address: the History
+    /// Server's turn.
     NotRunning {
         state: JobState,
         app_id: Option<String>,
@@ -234,9 +242,12 @@ impl JobModel {
             .into_iter()
             .filter(|p| p.role == Role::Driver && !p.deleted && p.status.phase == pod::Phase::Running)
             .max_by_key(|p| p.status.created);
-        match driver.and_then(|d| Some(format!("{}:{}", d.ip.as_deref()?, d.ui_port?))) {
-            Some(authority) => SparkUi::Driver { authority, app_id: job.app_id.clone() },
-            None => SparkUi::NotRunning { state: job.state, app_id: job.app_id.clone(), finished_at: job.finished_at },
+        let starting =
+            matches!(job.state, JobState::New | JobState::Submitted | JobState::Running | JobState::PendingRerun | JobState::Resuming);
+        match (driver, driver.and_then(|d| Some(format!("{}:{}", d.ip.as_deref()?, d.ui_port?)))) {
+            (_, Some(authority)) => SparkUi::Driver { authority, app_id: job.app_id.clone() },
+            (None, None) if starting => SparkUi::Starting { state: job.state, app_id: job.app_id.clone() },
+            _ => SparkUi::NotRunning { state: job.state, app_id: job.app_id.clone(), finished_at: job.finished_at },
         }
     }
 
@@ -251,11 +262,6 @@ impl JobModel {
             _ => return None,
         };
         Some(status.phase)
-    }
-
-    /// Whether the job is a SparkApplication (so spark-operator's log speaks of it).
-    pub fn from_operator(&self, key: &JobKey) -> bool {
-        self.read().apps.contains_key(key)
     }
 
     /// A job with its pods, events and Spark configuration.
@@ -730,6 +736,8 @@ mod tests {
         assert_eq!(seen, [true, false, true, true]);
         let jobs = model.jobs();
         assert_eq!((jobs[0].state, jobs[0].deleted_from_cluster), (JobState::Completed, true));
+        // The operator's log still tells of it after its SparkApplication is deleted.
+        assert!(jobs[0].from_operator);
     }
 
     #[test]
@@ -747,6 +755,23 @@ mod tests {
         let a = model.jobs().into_iter().find(|j| j.name == "a").unwrap();
         assert_eq!(a.state, JobState::Unknown);
         assert_eq!(a.failure.unwrap().reason, "Deleted");
+    }
+
+    #[test]
+    fn a_job_on_its_way_to_a_driver_is_starting_and_an_ended_one_goes_to_the_history_server() {
+        let model = JobModel::default();
+        model.apply_app(app("a", "SUBMITTED"));
+        assert!(matches!(model.spark_ui(&key("a")), SparkUi::Starting { state: JobState::Submitted, .. }));
+        model.apply_app(app("a", "RUNNING"));
+        model.apply_pod(pod("a-driver", "driver", Some("a"), "Pending"));
+        assert!(matches!(model.spark_ui(&key("a")), SparkUi::Starting { state: JobState::Running, .. }));
+        // Running, but with no address for its UI: only the History Server can show it.
+        model.apply_pod(pod("a-driver", "driver", Some("a"), "Running"));
+        assert!(matches!(model.spark_ui(&key("a")), SparkUi::NotRunning { .. }));
+        model.apply_app(app("a", "COMPLETED"));
+        model.apply_pod(pod("a-driver", "driver", Some("a"), "Succeeded"));
+        assert!(matches!(model.spark_ui(&key("a")), SparkUi::NotRunning { state: JobState::Completed, .. }));
+        assert_eq!(model.spark_ui(&key("b")), SparkUi::NoSuchJob);
     }
 
     #[test]
@@ -771,6 +796,7 @@ mod tests {
         assert_eq!(rx.try_recv().unwrap(), key("s"));
         let snapshot = model.archive_snapshot(&key("s")).unwrap();
         assert_eq!(snapshot.job.state, JobState::Completed);
+        assert!(!snapshot.job.from_operator, "plain spark-submit");
         model.archived(&snapshot.job);
         assert!(model.archive_snapshot(&key("s")).is_none(), "the archive has exactly this");
         // Spark deletes its executor, then the driver goes.

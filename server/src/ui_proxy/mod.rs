@@ -93,6 +93,8 @@ pub enum ProxyError {
     Method(Method),
     #[error("killing jobs and stages from the Spark UI is disabled on this dashboard")]
     KillDisabled,
+    #[error("the job is {state} and its driver is not running yet; this page reloads by itself until its Spark UI answers")]
+    DriverStarting { state: String },
     #[error("the job is {state} and has no running driver; its Spark UI is not being served{why}")]
     NotRunning { state: String, why: &'static str },
     #[error(
@@ -118,7 +120,9 @@ impl ProxyError {
             ProxyError::ReservedName(_) => StatusCode::BAD_REQUEST,
             ProxyError::Method(_) => StatusCode::METHOD_NOT_ALLOWED,
             ProxyError::KillDisabled => StatusCode::FORBIDDEN,
-            ProxyError::NotRunning { .. } | ProxyError::HistoryPending { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ProxyError::NotRunning { .. } | ProxyError::DriverStarting { .. } | ProxyError::HistoryPending { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ProxyError::HistoryMissing { .. } => StatusCode::NOT_FOUND,
             ProxyError::HistoryUnreachable { .. } => StatusCode::BAD_GATEWAY,
             ProxyError::OtherApplication => StatusCode::FORBIDDEN,
@@ -145,7 +149,7 @@ fn error_page(key: &JobKey, error: &ProxyError) -> Response {
         ProxyError::Method(_) => {
             headers.insert(header::ALLOW, http::HeaderValue::from_static("GET, HEAD"));
         }
-        ProxyError::HistoryPending { .. } => {
+        ProxyError::HistoryPending { .. } | ProxyError::DriverStarting { .. } => {
             headers.insert(header::RETRY_AFTER, http::HeaderValue::from_static("3"));
             headers.insert(HeaderName::from_static("refresh"), http::HeaderValue::from_static("3"));
         }
@@ -195,6 +199,7 @@ async fn forward(state: &AppState, key: &JobKey, request: Request) -> Result<Res
         SparkUi::Driver { authority, .. } => {
             send(&state.ui_client, &authority, &prefix, &rest, request, state.ui_client.kill_enabled).await
         }
+        SparkUi::Starting { state: job_state, .. } => Err(ProxyError::DriverStarting { state: job_state.to_string() }),
         SparkUi::NotRunning { state: job_state, app_id, finished_at } => {
             to_history(&state.ui_client, key, job_state.to_string(), app_id, finished_at, &rest, request.uri().query()).await
         }
@@ -270,7 +275,7 @@ async fn history(State(state): State<AppState>, Path(params): Path<Vec<(String, 
             .clone()
             .ok_or_else(|| ProxyError::NotRunning { state: "finished".into(), why: " (no History Server is configured)" })?;
         let app_id = match state.model.spark_ui(&key) {
-            SparkUi::Driver { app_id, .. } | SparkUi::NotRunning { app_id, .. } => app_id,
+            SparkUi::Driver { app_id, .. } | SparkUi::Starting { app_id, .. } | SparkUi::NotRunning { app_id, .. } => app_id,
             SparkUi::NoSuchJob => return Err(ProxyError::NoSuchJob(id)),
         };
         let app_id = app_id.ok_or(ProxyError::OtherApplication)?;

@@ -115,7 +115,6 @@ async fn job_log(
         Some(detail) => detail,
         None => return Err(LogRequestError::NotFound(key.namespace, key.name)),
     };
-    let from_operator = state.model.from_operator(&key);
     let lookup: Lookup = {
         let (state, key) = (state.clone(), key.clone());
         Arc::new(move || {
@@ -123,7 +122,7 @@ async fn job_log(
             Box::pin(async move { state.job_detail(&key).await })
         })
     };
-    let merge = state.logs.open(detail, from_operator, &query, lookup).await;
+    let merge = state.logs.open(detail, &query, lookup).await;
     let format = query.format;
     let filter = Filter { query, regex };
     let body = Body::from_stream(futures::stream::unfold((merge, filter), move |(mut merge, filter): (Merge, Filter)| async move {
