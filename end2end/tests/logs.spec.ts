@@ -6,7 +6,7 @@ import { LogsPage } from "./pages/logs_page";
 // A fresh demo needs a little while before a finished job's log has settled (finishedJob).
 test.describe.configure({ timeout: 180_000 });
 
-type Job = { namespace: string; name: string; state: string; finished_at: string | null };
+type Job = { namespace: string; name: string; state: string; finished_at: string | null; app_id: string | null };
 type Event = { id: string; level: string; text: string; source: { role: string } };
 
 async function jobs(request: APIRequestContext, state: string): Promise<Job[]> {
@@ -131,6 +131,18 @@ test("search marks every match and steps through them with Enter and Shift+Enter
   await page.getByTestId("search-regex").click();
   await logs.search.fill("Spark(");
   await expect(page.getByTestId("search-error")).toContainText("Bad pattern");
+});
+
+test("Spark's executor log link opens the merged log of that executor", async ({ page, request }) => {
+  const job = await finishedJob(request);
+  expect(job.app_id, "the job's Spark application id").not.toBeNull();
+  // What `spark.ui.custom.executor.log.url=<sparkboard>/apps/{{APP_ID}}/executors/{{EXECUTOR_ID}}/logs` gives.
+  await page.goto(`/apps/${job.app_id}/executors/1/logs`);
+  await expect(page).toHaveURL(new RegExp(`/jobs/${job.namespace}/${job.name}/logs\\?source=exec-1$`));
+  const logs = new LogsPage(page);
+  await logs.waitComplete();
+  expect(new Set(await logs.column("data-source"))).toEqual(new Set(["exec-1"]));
+  await expect(logs.source("exec-1").locator("input")).toBeChecked();
 });
 
 test("a permalink to a line survives a reload", async ({ page, request }) => {

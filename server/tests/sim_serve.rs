@@ -284,6 +284,18 @@ async fn deep_links_redirect_to_the_job_or_say_what_was_not_found() {
     let response = client.get(format!("{}/apps/{}", dashboard.url, with_app["app_id"].as_str().unwrap())).send().await.unwrap();
     assert_eq!(response.status(), 307);
     assert_eq!(response.headers()["location"], expected.as_str());
+    // Spark's executor log links (`spark.ui.custom.executor.log.url`) open the merged log of
+    // that executor; a `{{FILE_NAME}}` after them is fine; anything else is no executor.
+    let app = with_app["app_id"].as_str().unwrap();
+    for (link, source) in [("executors/3/logs", "exec-3"), ("executors/driver/logs/stderr", "driver")] {
+        let response = client.get(format!("{}/apps/{app}/{link}", dashboard.url)).send().await.unwrap();
+        assert_eq!(response.status(), 307, "{link}");
+        assert_eq!(response.headers()["location"], format!("{expected}/logs?source={source}").as_str());
+    }
+    for link in ["executors/3%26level%3DERROR/logs", "executors/3/logs/stdout/more", "executors/3"] {
+        let response = client.get(format!("{}/apps/{app}/{link}", dashboard.url)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{link}");
+    }
 
     let from_airflow = jobs.iter().find(|j| j["airflow"].is_object()).expect("a job launched by Airflow");
     let airflow = &from_airflow["airflow"];

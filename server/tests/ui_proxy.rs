@@ -143,4 +143,5 @@ async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_r
     assert!(started.elapsed() < Duration::from_secs(5), "a dead driver took {:?}", started.elapsed());
     let page = r.text().await.unwrap();
     assert!(page.contains("cannot be reached") && page.contains("href=\"/jobs/ml/stub-ui\""), "{page}");
+    assert!(page.contains("href=\"/jobs/ml/stub-ui/logs\""), "a way to the logs: {page}");
 }

@@ -139,7 +139,8 @@ fn error_page(key: &JobKey, error: &ProxyError) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Spark UI unavailable</title></head>\
          <body style=\"font-family: sans-serif; margin: 2rem\"><h1>Spark UI of {id}</h1><p data-testid=\"ui-error\">{text}.</p>\
-         <p><a href=\"{job}\">Back to the job</a> (its state, pods, events and failure).</p></body></html>",
+         <p><a href=\"{job}\">Back to the job</a> (its state, pods, events and failure), or \
+         <a href=\"{job}/logs\" data-testid=\"ui-error-logs\">its merged log</a> (driver, executors and controller).</p></body></html>",
         id = html_escape(&format!("{}/{}", key.namespace, key.name)),
         job = html_escape(&job),
     );
