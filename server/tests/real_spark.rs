@@ -70,6 +70,7 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
         "127.0.0.1:0",
         "--history-server",
         &history.url,
+        "--spark-ui-kill",
     ]);
     let prefix = format!("/jobs/{namespace}/{job}/ui");
     let proxied = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -92,7 +93,18 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
         proxied.get(format!("{}{prefix}/api/v1/applications", dashboard.url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(via_proxy[0]["id"], app_id.as_str());
     let kill = proxied.get(format!("{}{prefix}/jobs/job/kill/?id=0", dashboard.url)).send().await.unwrap();
-    assert_eq!(kill.status(), 403, "Spark 4.1 kills on GET: the proxy must not pass it");
+    assert_eq!(kill.status(), 405, "Spark 4.1 kills on GET: the proxy must not pass it");
+    // The kill button's POST, from the dashboard's own page, reaches Spark (a job id that does
+    // not run: Spark answers with its redirect back to the jobs page, moved under the prefix).
+    let kill = proxied
+        .post(format!("{}{prefix}/jobs/job/kill/", dashboard.url))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("id", "999999")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kill.status(), 302);
+    assert_eq!(kill.headers()["location"].to_str().unwrap(), format!("{prefix}/jobs/"));
     // Jetty closes idle keep-alive connections after 8 s: a request after 9.5 s of quiet must
     // not land on a pooled connection the driver has closed.
     tokio::time::sleep(Duration::from_millis(9_500)).await;

@@ -134,6 +134,38 @@ async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_r
     assert_eq!((r.status().as_u16(), r.headers().get("refresh").map(|v| v.to_str().unwrap().to_string())), (503, Some("3".into())));
     assert!(r.text().await.unwrap().contains("driver is not running yet"));
 
+    // A dashboard that lets kills through: only as a POST from its own pages, with the form.
+    let killing = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--spark-ui-kill"]);
+    let kill_url = format!("{}{prefix}/jobs/job/kill/", killing.url);
+    eventually("the killing dashboard to know the job", Duration::from_secs(30), || async {
+        let r = client.get(format!("{}{prefix}/jobs/", killing.url)).send().await.map_err(|e| e.to_string())?;
+        if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
+    })
+    .await;
+    let before = seen.lock().unwrap().len();
+    let r = client.get(format!("{kill_url}?id=0")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["allow"].to_str().unwrap()), (405, "POST"), "a link must not kill");
+    let form =
+        |request: reqwest::RequestBuilder| request.header("content-type", "application/x-www-form-urlencoded").body("id=0&csrfToken=t");
+    let r =
+        form(client.post(&kill_url)).header("sec-fetch-site", "cross-site").header("origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("another site"));
+    assert_eq!(form(client.post(&kill_url)).send().await.unwrap().status(), 403, "neither Sec-Fetch-Site nor Origin");
+    let host = killing.url.trim_start_matches("http://").to_string();
+    let r = form(client.post(&kill_url)).header("origin", format!("http://{host}")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "same Origin as Host");
+    let huge = client.post(&kill_url).header("sec-fetch-site", "same-origin").body(vec![b'x'; 64 * 1024]).send().await.unwrap();
+    assert_eq!(huge.status(), 413);
+    assert_eq!(seen.lock().unwrap().len(), before + 1, "only the same-origin POST reached the driver");
+    let r = form(client.post(&kill_url)).header("sec-fetch-site", "same-origin").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (target, headers) = seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(target, "/jobs/job/kill/");
+    assert!(headers.iter().any(|(k, v)| k == "content-type" && v == "application/x-www-form-urlencoded"), "{headers:?}");
+    assert!(headers.iter().any(|(k, v)| k == "content-length" && v == "16"), "{headers:?}");
+    drop(killing);
+
     // The driver dies: a clear error, fast, with the way back to the job.
     upstream.abort();
     let _ = upstream.await;

@@ -5,8 +5,9 @@
 //! Spark writes its links under the prefix it reads from `X-Forwarded-Context`, which the proxy
 //! sets from the validated job id; redirects are moved under the prefix (`headers`); bodies and
 //! their encoding stream through untouched. The target comes only from the model: nothing in
-//! the request picks a host or a port. Only GET and HEAD pass (Spark's kill links, GETs on
-//! Spark 4.1 and older, are refused unless the deployment enables them).
+//! the request picks a host or a port. Only GET and HEAD pass. Spark's kill endpoints are
+//! refused unless the deployment enables them, and then only as a POST from the dashboard's
+//! own origin (Spark 4.1 and older also kill on a GET, which any link or image could send).
 
 pub mod headers;
 
@@ -19,7 +20,7 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::any;
-use http::{HeaderName, Method, StatusCode, Uri, header};
+use http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -93,6 +94,12 @@ pub enum ProxyError {
     Method(Method),
     #[error("killing jobs and stages from the Spark UI is disabled on this dashboard")]
     KillDisabled,
+    #[error("a kill must be a POST from the Spark UI's own kill button (a plain link could kill a job)")]
+    KillByGet,
+    #[error("a kill must come from this dashboard's own pages ({0})")]
+    KillCrossSite(&'static str),
+    #[error("the kill request's form could not be read whole within {0} bytes")]
+    KillTooLarge(usize),
     #[error("the job is {state} and its driver is not running yet; this page reloads by itself until its Spark UI answers")]
     DriverStarting { state: String },
     #[error("the job is {state} and has no running driver; its Spark UI is not being served{why}")]
@@ -119,7 +126,9 @@ impl ProxyError {
             ProxyError::NoSuchJob(_) => StatusCode::NOT_FOUND,
             ProxyError::ReservedName(_) => StatusCode::BAD_REQUEST,
             ProxyError::Method(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ProxyError::KillDisabled => StatusCode::FORBIDDEN,
+            ProxyError::KillDisabled | ProxyError::KillCrossSite(_) => StatusCode::FORBIDDEN,
+            ProxyError::KillByGet => StatusCode::METHOD_NOT_ALLOWED,
+            ProxyError::KillTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ProxyError::NotRunning { .. } | ProxyError::DriverStarting { .. } | ProxyError::HistoryPending { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -150,6 +159,9 @@ fn error_page(key: &JobKey, error: &ProxyError) -> Response {
         ProxyError::Method(_) => {
             headers.insert(header::ALLOW, http::HeaderValue::from_static("GET, HEAD"));
         }
+        ProxyError::KillByGet => {
+            headers.insert(header::ALLOW, http::HeaderValue::from_static("POST"));
+        }
         ProxyError::HistoryPending { .. } | ProxyError::DriverStarting { .. } => {
             headers.insert(header::RETRY_AFTER, http::HeaderValue::from_static("3"));
             headers.insert(HeaderName::from_static("refresh"), http::HeaderValue::from_static("3"));
@@ -161,6 +173,25 @@ fn error_page(key: &JobKey, error: &ProxyError) -> Response {
 
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The largest kill form passed on.
+const MAX_KILL_FORM: usize = 16 * 1024;
+
+/// Whether a state-changing request comes from a page of this dashboard: the browser says so
+/// in `Sec-Fetch-Site`, or (older browsers) its `Origin` names the host it was sent to. A
+/// request with neither is refused too: every browser that posts a form sends one of them.
+fn same_origin(headers: &HeaderMap) -> Result<(), &'static str> {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match (value("sec-fetch-site"), value("origin"), value("host")) {
+        (Some("same-origin"), _, _) => Ok(()),
+        (Some(_), _, _) => Err("the browser says it was sent from another site"),
+        (None, Some(origin), Some(host)) => {
+            let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
+            if authority.eq_ignore_ascii_case(host) { Ok(()) } else { Err("its Origin is another site") }
+        }
+        (None, _, _) => Err("it has neither Sec-Fetch-Site nor Origin"),
+    }
 }
 
 /// Spark's kill links: `/jobs/job/kill/` and `/stages/stage/kill/`.
@@ -311,7 +342,8 @@ async fn send(
     match request.method() {
         &Method::GET | &Method::HEAD if !kill => {}
         _ if kill && !kill_enabled => return Err(ProxyError::KillDisabled),
-        &Method::GET | &Method::HEAD | &Method::POST if kill => {}
+        &Method::POST if kill => same_origin(request.headers()).map_err(ProxyError::KillCrossSite)?,
+        &Method::GET | &Method::HEAD if kill => return Err(ProxyError::KillByGet),
         other => return Err(ProxyError::Method(other.clone())),
     }
     let path_and_query = match request.uri().query() {
@@ -335,7 +367,13 @@ async fn send(
             }
         }
     }
-    let body = if kill { body } else { Body::empty() };
+    // Only a kill has a body: Spark's small form (`id`, and `csrfToken` from 4.2), read whole
+    // under a cap so that nothing large is forwarded.
+    let body = if kill {
+        Body::from(axum::body::to_bytes(body, MAX_KILL_FORM).await.map_err(|_| ProxyError::KillTooLarge(MAX_KILL_FORM))?)
+    } else {
+        Body::empty()
+    };
     let upstream = upstream.body(body).map_err(|e| ProxyError::Unreachable { authority: authority.clone(), detail: e.to_string() })?;
     let response = match tokio::time::timeout(HEADERS_TIMEOUT, client.client.request(upstream)).await {
         Err(_) => return Err(ProxyError::Timeout { authority, seconds: HEADERS_TIMEOUT.as_secs() }),
@@ -383,6 +421,19 @@ mod tests {
         }
         assert_eq!(history_authority("http://shs:18080/"), Ok("shs:18080".into()));
         assert!(history_authority("https://shs").is_err() && history_authority("http://shs/x").is_err());
+    }
+
+    #[test]
+    fn a_kill_must_come_from_the_same_origin() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            pairs.iter().map(|(k, v)| (HeaderName::from_static(k), http::HeaderValue::from_static(v))).collect::<HeaderMap>()
+        };
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])).is_ok());
+        assert!(same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://dash:3000"), ("host", "dash:3000")])).is_err());
+        assert!(same_origin(&headers(&[("origin", "https://dash.example.com"), ("host", "dash.example.com")])).is_ok());
+        assert!(same_origin(&headers(&[("origin", "https://evil.example"), ("host", "dash.example.com")])).is_err());
+        assert!(same_origin(&headers(&[("origin", "null"), ("host", "dash.example.com")])).is_err());
+        assert!(same_origin(&headers(&[("host", "dash.example.com")])).is_err());
     }
 
     #[test]
