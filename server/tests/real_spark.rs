@@ -144,7 +144,7 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
     .await;
     assert_eq!(moved, format!("{shs}/history/{app_id}/jobs/"));
     // The History Server loads the app on first sight and redirects to the same page.
-    let html = eventually("the History Server's page of the job", Duration::from_secs(60), || async {
+    let html = eventually("the History Server's page of the job", Duration::from_secs(180), || async {
         let r = proxied.get(format!("{}{moved}", dashboard.url)).send().await.map_err(|e| e.to_string())?;
         match r.status().as_u16() {
             200 => Ok(r.text().await.unwrap_or_default()),
