@@ -47,8 +47,9 @@ run: build $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION)
 test: build test-tools rust-tests e2e
 
 ## bench: performance figures, each beside its peer measured in the same run
-bench: build $(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) /usr/sbin/nginx
+bench: build $(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) /usr/sbin/nginx /usr/bin/chromium
 	cargo bench --locked -p sparkboard
+	cd end2end && playwright test --config bench.config.ts
 
 ## build: the release binary with the site embedded
 build: tools

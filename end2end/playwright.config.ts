@@ -5,9 +5,9 @@ import { defineConfig } from "@playwright/test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromium, demo } from "./shared";
 
 const port = Number(process.env.E2E_PORT ?? 3107);
-const binary = process.env.SPARKBOARD_BIN ?? "../target/release/sparkboard";
 // A fresh job archive per run, so that jobs archived by an earlier run do not show up.
 const archive = mkdtempSync(join(tmpdir(), "sparkboard-e2e-archive-"));
 // A second dashboard whose archive cannot work (its path runs through a regular file), for the
@@ -31,44 +31,12 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
-    launchOptions: {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: chromium,
     trace: "off",
   },
   webServer: [
-    {
-      command: `${binary} demo --listen 127.0.0.1:${port} --speed 3 --archive ${archive}/jobs`,
-      url: `http://127.0.0.1:${port}/readyz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-    {
-      command: `${binary} demo --listen 127.0.0.1:${sparkPort} --archive ${archive}/spark --real-spark-drivers 1 --python ${python} --spark-event-log-dir ${archive}/events`,
-      url: `http://127.0.0.1:${sparkPort}/readyz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: "ignore",
-      stderr: "ignore",
-    },
-    {
-      command: `${binary} demo --listen 127.0.0.1:${brokenPort} --archive ${notADirectory}/jobs`,
-      url: `http://127.0.0.1:${brokenPort}/readyz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: "ignore",
-      stderr: "ignore",
-    },
+    demo(port, `--speed 3 --archive ${archive}/jobs`),
+    demo(sparkPort, `--archive ${archive}/spark --real-spark-drivers 1 --python ${python} --spark-event-log-dir ${archive}/events`, "ignore"),
+    demo(brokenPort, `--archive ${notADirectory}/jobs`, "ignore"),
   ],
 });

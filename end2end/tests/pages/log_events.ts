@@ -56,6 +56,19 @@ export function event(n: number): LogEvent {
   return { ...base, level: "INFO", text: `26/11/21 05:00:00 INFO TaskSetManager: Finished task ${n % 40}.0 in stage ${Math.floor(n / 40)}.0 (TID ${n}) in ${800 + (n % 900)} ms line ${n}` };
 }
 
+/** The label the server gives a source (`LogSource::label`): `driver`, `exec-3`, or the pod. */
+function label(source: LogEvent["source"]): string {
+  if (source.role === "driver") return "driver";
+  if (source.role === "executor" && source.executor_id) return `exec-${source.executor_id}`;
+  return source.pod;
+}
+
+/** An event as the API's `format=text` writes it (`write_text` in server/src/views/logs.rs):
+ * time, label and level padded to columns, then the text with its folded lines. */
+export function textLine(e: LogEvent): string {
+  return `${e.time} ${label(e.source).padEnd(14)} ${e.level.padEnd(7)} ${e.text}\n`;
+}
+
 /** `count` events as an NDJSON body. */
 export function ndjson(count: number, from = 0): string {
   const lines: string[] = [];

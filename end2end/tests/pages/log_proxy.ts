@@ -4,7 +4,7 @@
 // that breaks off, without a cluster that writes them.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo } from "node:net";
-import { event } from "./log_events";
+import { event, textLine } from "./log_events";
 
 export type LogPlan = {
   /** Events in the log. */
@@ -38,7 +38,7 @@ export class LogProxy {
     const url = new URL(req.url ?? "/", "http://x");
     if (/^\/api\/v1\/jobs\/[^/]+\/[^/]+\/logs$/.test(url.pathname)) {
       this.requests.push(url.search);
-      void this.serveLog(res);
+      void this.serveLog(res, url.searchParams.get("format") === "text");
       return;
     }
     const upstream = new URL(this.upstream);
@@ -53,24 +53,28 @@ export class LogProxy {
     req.pipe(forward);
   }
 
-  private async serveLog(res: ServerResponse) {
+  /** NDJSON, or the lines as `format=text` writes them. The text comes without the real
+   * server's `content-disposition: attachment`, so that a browser shows it instead of saving it:
+   * the plain-text peer of the viewer's benchmark. */
+  private async serveLog(res: ServerResponse, text: boolean) {
     const plan = this.plan;
     if (plan.status) {
       res.writeHead(plan.status, { "content-type": "text/plain; charset=utf-8" });
       res.end(plan.body ?? "");
       return;
     }
-    res.writeHead(200, { "content-type": "application/x-ndjson" });
+    res.writeHead(200, { "content-type": text ? "text/plain; charset=utf-8" : "application/x-ndjson" });
+    const line = text ? (n: number) => textLine(event(n)) : (n: number) => JSON.stringify(event(n)) + "\n";
     const end = Math.min(plan.count, plan.breakAfter ?? plan.count);
     const chunk = 2000;
     for (let n = 0; n < end; n += chunk) {
       const lines: string[] = [];
-      for (let k = n; k < Math.min(end, n + chunk); k++) lines.push(JSON.stringify(event(k)) + "\n");
+      for (let k = n; k < Math.min(end, n + chunk); k++) lines.push(line(k));
       if (!res.write(lines.join(""))) await new Promise((resolve) => res.once("drain", resolve));
     }
     if (plan.breakAfter !== undefined) {
       // Half a line, then the connection drops.
-      res.write(JSON.stringify(event(end)).slice(0, 40));
+      res.write(line(end).slice(0, 40));
       await new Promise((resolve) => setTimeout(resolve, 50));
       res.destroy();
       return;
