@@ -17,7 +17,8 @@ async function realDriverPrefix(page: Page): Promise<string> {
         const list = await (await page.request.get(`${base}/api/v1/jobs?state=RUNNING&limit=1000`)).json();
         for (const job of list.jobs as Job[]) {
           const prefix = `/jobs/${job.namespace}/${job.name}/ui`;
-          const r = await page.request.get(`${base}${prefix}/api/v1/applications`);
+          // Not followed: a job that has just ended redirects to the History Server.
+          const r = await page.request.get(`${base}${prefix}/api/v1/applications`, { maxRedirects: 0 });
           if (r.status() === 200) {
             found = prefix;
             return true;

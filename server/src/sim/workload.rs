@@ -1081,7 +1081,7 @@ impl Workload {
 /// Jobs that get a real Spark driver when one is free: operator jobs that complete and run
 /// long enough for a real driver to come up and be looked at.
 fn wants_real_driver(t: &Template) -> bool {
-    t.outcome == Outcome::Complete && t.run_seconds >= 60.0 && t.launcher == Launcher::Operator
+    t.outcome == Outcome::Complete && t.run_seconds >= 120.0 && t.launcher == Launcher::Operator
 }
 
 /// How many executors dynamic allocation adds at its peak.
