@@ -162,6 +162,10 @@ fn error_page(key: &JobKey, error: &ProxyError) -> Response {
         ProxyError::KillByGet => {
             headers.insert(header::ALLOW, http::HeaderValue::from_static("POST"));
         }
+        ProxyError::KillTooLarge(_) => {
+            // The rest of the body was not read: this connection cannot carry another request.
+            headers.insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+        }
         ProxyError::HistoryPending { .. } | ProxyError::DriverStarting { .. } => {
             headers.insert(header::RETRY_AFTER, http::HeaderValue::from_static("3"));
             headers.insert(HeaderName::from_static("refresh"), http::HeaderValue::from_static("3"));
