@@ -5,11 +5,14 @@ import { JobsPage } from "./pages/jobs_page";
 
 test("state, namespace and search filters go into the URL and survive a reload", async ({ page }) => {
   const jobs = new JobsPage(page);
-  await jobs.open();
-  await jobs.waitLive();
-
-  await page.locator("[data-count=FAILED]").click();
-  await expect.poll(() => jobs.params().get("state")).toBe("FAILED");
+  // The chips come and go with live counts (a state's first job adds one): a chip that appears
+  // as the pointer lands moves FAILED aside, so the click is tried again on a fresh page.
+  await expect(async () => {
+    await jobs.open();
+    await jobs.waitLive();
+    await page.locator("[data-count=FAILED]").click();
+    await expect.poll(() => jobs.params().get("state"), { timeout: 5_000 }).toBe("FAILED");
+  }).toPass({ timeout: 60_000 });
   await expect.poll(async () => new Set(await jobs.column("data-state"))).toEqual(new Set(["FAILED"]));
   // The total is the FAILED chip's count.
   const chip = (await page.locator("[data-count=FAILED]").textContent()) ?? "";
