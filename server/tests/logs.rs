@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use sparkboard::archive::store::ObjectStore;
 use sparkboard::logs::event::Event;
-use sparkboard::logs::key_template::{CRI_DEFAULT, FLUENT_BIT_DEFAULT, KeyTemplate, VECTOR_DEFAULT};
+use sparkboard::logs::key_template::{CRI_DEFAULT, FLUENT_BIT_DEFAULT, KeyTemplate, KeyVars, VECTOR_DEFAULT};
 use sparkboard::logs::live::KubeLogs;
 use sparkboard::logs::plan::{LogService, Lookup};
 use sparkboard::logs::record::RecordFormat;
@@ -132,6 +132,26 @@ impl World {
     }
 }
 
+/// A Fluent Bit archive in a fresh local directory.
+fn local_fluent_bit(name: &str) -> (Arc<dyn ObjectStore>, KeyTemplate) {
+    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(common::scratch_dir(name)));
+    (store, KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap())
+}
+
+fn fluent_bit_logs(store: Arc<dyn ObjectStore>, template: KeyTemplate) -> Arc<ShippedLogs> {
+    Arc::new(ShippedLogs { store, format: RecordFormat::FluentBit, template })
+}
+
+/// The test pod's container, as archive keys name it.
+fn vars() -> KeyVars<'static> {
+    KeyVars { namespace: NS, pod: POD, container: CONTAINER, app_id: None }
+}
+
+/// One Fluent Bit record: `log` at `time`.
+fn fluent_bit_record(time: Timestamp, log: &str) -> String {
+    format!("{{\"time\":\"{}\",\"log\":\"{log}\"}}\n", sparkboard::sim::pod_log::rfc3339_nano_fixed(time))
+}
+
 fn header(i: usize) -> String {
     format!("26/11/21 05:00:00 INFO Executor: line {i}")
 }
@@ -200,8 +220,7 @@ async fn every_shipper_layout_reads_back_from_s3() {
         assert_ne!(events[3].id(), events[4].id(), "{name}: ids differ");
 
         // A damaged object: a marker names it, the other objects still read.
-        let vars = sparkboard::logs::key_template::KeyVars { namespace: NS, pod: POD, container: CONTAINER, app_id: None };
-        let key = template.render(&vars, world.start.checked_add(SignedDuration::from_millis(5)).unwrap(), &mut |_| "damaged".into());
+        let key = template.render(&vars(), world.start.checked_add(SignedDuration::from_millis(5)).unwrap(), &mut |_| "damaged".into());
         let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
         gz.extend_from_slice(b"this is not deflate data at all");
         store.put(&key, gz.into()).await.unwrap();
@@ -302,16 +321,12 @@ async fn a_deleted_pod_without_an_archive_says_so() {
 #[tokio::test]
 async fn unreadable_records_are_counted_in_one_marker() {
     let world = World::new(None);
-    let dir = common::scratch_dir("logs-unreadable");
-    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(&dir));
-    let template = KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap();
-    let vars = sparkboard::logs::key_template::KeyVars { namespace: NS, pod: POD, container: CONTAINER, app_id: None };
-    let key = template.render(&vars, world.start, &mut |_| "x".into());
+    let (store, template) = local_fluent_bit("logs-unreadable");
+    let key = template.render(&vars(), world.start, &mut |_| "x".into());
     let time = sparkboard::sim::pod_log::rfc3339_nano_fixed(world.start);
-    let body = format!("{{\"time\":\"{time}\",\"log\":\"{}\"}}\nnot json\n{{\"log\":\"no time\"}}\n{{\"time\":\"{time}\"}}\n", header(0));
+    let body = format!("{}not json\n{{\"log\":\"no time\"}}\n{{\"time\":\"{time}\"}}\n", fluent_bit_record(world.start, &header(0)));
     store.put(&key, body.into()).await.unwrap();
-    let archive = Arc::new(ShippedLogs { store, format: RecordFormat::FluentBit, template });
-    let events = world.read(&world.service(Some(archive)), world.detail(true, false), "").await;
+    let events = world.read(&world.service(Some(fluent_bit_logs(store, template))), world.detail(true, false), "").await;
     assert_eq!(texts(&events), [header(0)]);
     let marks = markers(&events);
     assert_eq!(marks.len(), 1, "{marks:?}");
@@ -323,20 +338,12 @@ async fn unreadable_records_are_counted_in_one_marker() {
 #[tokio::test]
 async fn uploads_within_one_second_read_in_the_order_of_their_lines() {
     let world = World::new(None);
-    let dir = common::scratch_dir("logs-same-second");
-    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(&dir));
-    let template = KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap();
-    let vars = sparkboard::logs::key_template::KeyVars { namespace: NS, pod: POD, container: CONTAINER, app_id: None };
-    let record = |i: usize| {
-        let time =
-            sparkboard::sim::pod_log::rfc3339_nano_fixed(world.start.checked_add(SignedDuration::from_millis(100 * i as i64)).unwrap());
-        format!("{{\"time\":\"{time}\",\"log\":\"{}\"}}\n", header(i))
-    };
+    let (store, template) = local_fluent_bit("logs-same-second");
+    let record = |i: usize| fluent_bit_record(world.start.checked_add(SignedDuration::from_millis(100 * i as i64)).unwrap(), &header(i));
     let (earlier, later): (String, String) = ((0..3).map(record).collect(), (3..6).map(record).collect());
-    store.put(&template.render(&vars, world.start, &mut |_| "b".into()), earlier.into()).await.unwrap();
-    store.put(&template.render(&vars, world.start, &mut |_| "a".into()), later.into()).await.unwrap();
-    let archive = Arc::new(ShippedLogs { store, format: RecordFormat::FluentBit, template });
-    let events = world.read(&world.service(Some(archive)), world.detail(true, false), "").await;
+    store.put(&template.render(&vars(), world.start, &mut |_| "b".into()), earlier.into()).await.unwrap();
+    store.put(&template.render(&vars(), world.start, &mut |_| "a".into()), later.into()).await.unwrap();
+    let events = world.read(&world.service(Some(fluent_bit_logs(store, template))), world.detail(true, false), "").await;
     assert_eq!(texts(&events), (0..6).map(header).collect::<Vec<_>>());
     assert_eq!(markers(&events), Vec::<String>::new());
 }
@@ -348,19 +355,14 @@ async fn uploads_within_one_second_read_in_the_order_of_their_lines() {
 async fn a_recently_deleted_pod_whose_archive_ends_early_says_its_end_may_be_coming() {
     let world = World::new(None);
     world.run_pod();
-    let dir = common::scratch_dir("logs-upload-lag");
-    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(&dir));
-    let template = KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap();
+    let (store, template) = local_fluent_bit("logs-upload-lag");
     let ship =
         ShipOptions { store: store.clone(), format: RecordFormat::FluentBit, template: template.clone(), every: Duration::from_secs(1) };
     world.write(0, &header(0));
     world.write(1000, &header(1));
     world.ship(&ship).await;
     world.delete_pod();
-    let service = world.service(Some(Arc::new(ShippedLogs { store, format: RecordFormat::FluentBit, template })));
-    let stopped_at = |detail: &mut JobDetail, ms: i64| {
-        detail.pods[0].finished_at = Some(world.start.checked_add(SignedDuration::from_millis(ms)).unwrap())
-    };
+    let service = world.service(Some(fluent_bit_logs(store, template)));
 
     let mut lagging = world.detail(true, false);
     lagging.pods[0].finished_at = Some(Timestamp::now());
@@ -371,7 +373,7 @@ async fn a_recently_deleted_pod_whose_archive_ends_early_says_its_end_may_be_com
     assert_eq!(events.last().unwrap().time, events[1].time, "the marker stands where the archive ends");
 
     let mut complete = world.detail(true, false);
-    stopped_at(&mut complete, 1500);
+    complete.pods[0].finished_at = Some(world.start.checked_add(SignedDuration::from_millis(1500)).unwrap());
     let events = world.read(&service, complete, "").await;
     assert_eq!(markers(&events), Vec::<String>::new());
 }

@@ -20,6 +20,7 @@ use super::live::{LiveError, LiveParams, PodLogApi};
 use super::merge::Feed;
 use super::record::{MAX_RECORD, Nanos, Record, RecordFormat, parse};
 use super::shipped::{ShippedLogs, ShippedObject};
+use crate::archive::store::{ByteStream, StoreError};
 use futures::StreamExt;
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -455,13 +456,13 @@ async fn read_archive(
     };
     let before = reading.lines;
     let must_name = !archive.template.names_pod();
-    let objects = in_record_order(archive, objects, plan, must_name).await;
+    let objects = in_record_order(archive, &objects, plan, must_name).await;
     for object in objects {
         if reading.past_until {
             break;
         }
-        let mut body = match archive.open(&object.key).await {
-            Ok(Some(body)) => body,
+        let mut opened = match ArchivedObject::open(archive, &object.key, plan, must_name).await {
+            Ok(Some(opened)) => opened,
             // Compacted or expired between the list and the read.
             Ok(None) => continue,
             Err(e) => {
@@ -469,29 +470,16 @@ async fn read_archive(
                 continue;
             }
         };
-        let mut decoder = Decoder::default();
-        let mut reader = LineReader::archived(archive.format, plan, must_name);
-        let mut failed = None;
-        while let Some(chunk) = body.next().await {
-            let decoded = match chunk {
-                Ok(chunk) => decoder.push(&chunk, &mut |d| reader.split(d)).map_err(|e| format!("corrupt gzip: {e}")),
-                Err(e) => Err(e.to_string()),
-            };
-            reader.take(reading);
-            if let Err(e) = decoded {
-                failed = Some(e);
-                break;
+        let failed = loop {
+            let more = opened.fill().await;
+            opened.reader.take(reading);
+            match more {
+                Ok(true) => reading.send_if_full().await?,
+                Ok(false) => break None,
+                Err(why) => break Some(why),
             }
-            reading.send_if_full().await?;
-        }
-        if failed.is_none() {
-            match decoder.finish(&mut |d| reader.split(d)) {
-                Ok(()) => reader.finish(),
-                Err(e) => failed = Some(format!("corrupt or truncated gzip: {e}")),
-            }
-            reader.take(reading);
-        }
-        reader.bad.report(reading, &format!("archive object {}", object.key));
+        };
+        opened.reader.bad.report(reading, &format!("archive object {}", object.key));
         if let Some(why) = failed {
             reading.marker(format!("archive object {} is damaged, the rest of it was skipped: {why}", object.key));
         }
@@ -504,49 +492,72 @@ async fn read_archive(
 /// carry whole seconds and a random suffix (Fluent Bit's `%S-$UUID`, Vector's `%s-{uuid}`), so
 /// two uploads within one second sort by chance. A shipper's uploads of one container do not
 /// overlap in time, so the first record orders them. Costs one short read per such object.
-async fn in_record_order(archive: &ShippedLogs, mut objects: Vec<ShippedObject>, plan: &SourcePlan, must_name: bool) -> Vec<ShippedObject> {
-    let mut start = 0;
-    while start < objects.len() {
-        let time = objects[start].time;
-        let end = start + objects[start..].iter().take_while(|o| o.time == time).count();
-        if time.is_some() && end - start > 1 {
-            let mut firsts = Vec::with_capacity(end - start);
-            for object in &objects[start..end] {
-                firsts.push(first_record_time(archive, &object.key, plan, must_name).await);
-            }
-            let mut group: Vec<(Option<Nanos>, ShippedObject)> = firsts.into_iter().zip(objects[start..end].iter().cloned()).collect();
-            // Objects that cannot be read keep their place at the end; reading says why.
-            group.sort_by_key(|(first, _)| (first.is_none(), *first));
-            for (slot, (_, object)) in objects[start..end].iter_mut().zip(group) {
-                *slot = object;
-            }
+async fn in_record_order(archive: &ShippedLogs, objects: &[ShippedObject], plan: &SourcePlan, must_name: bool) -> Vec<ShippedObject> {
+    let mut ordered = Vec::with_capacity(objects.len());
+    for group in objects.chunk_by(|a, b| a.time == b.time) {
+        if group.len() < 2 || group[0].time.is_none() {
+            ordered.extend_from_slice(group);
+            continue;
         }
-        start = end;
+        let mut keyed = Vec::with_capacity(group.len());
+        for object in group {
+            keyed.push((first_record_time(archive, &object.key, plan, must_name).await, object.clone()));
+        }
+        // Objects that cannot be read go last; reading them says why.
+        keyed.sort_by_key(|(first, _)| (first.is_none(), *first));
+        ordered.extend(keyed.into_iter().map(|(_, object)| object));
     }
-    objects
+    ordered
 }
 
 /// The time of an object's first record of this source, reading no further than it.
 async fn first_record_time(archive: &ShippedLogs, key: &str, plan: &SourcePlan, must_name: bool) -> Option<Nanos> {
-    let mut body = archive.open(key).await.ok()??;
-    let mut decoder = Decoder::default();
-    let mut reader = LineReader::archived(archive.format, plan, must_name);
-    let mut first = None;
-    while let Some(Ok(chunk)) = body.next().await {
-        decoder.push(&chunk, &mut |d| reader.split(d)).ok()?;
-        reader.records(&mut |record| {
+    let mut opened = ArchivedObject::open(archive, key, plan, must_name).await.ok()??;
+    loop {
+        let more = opened.fill().await.ok()?;
+        let mut first = None;
+        opened.reader.records(&mut |record| {
             first.get_or_insert(record.time);
         });
-        if first.is_some() {
+        if first.is_some() || !more {
             return first;
         }
     }
-    decoder.finish(&mut |d| reader.split(d)).ok()?;
-    reader.finish();
-    reader.records(&mut |record| {
-        first.get_or_insert(record.time);
-    });
-    first
+}
+
+/// One archive object being read: its byte stream, decoded (gzip or plain) into a line reader.
+struct ArchivedObject<'a> {
+    body: ByteStream,
+    decoder: Decoder,
+    reader: LineReader<'a>,
+}
+
+impl<'a> ArchivedObject<'a> {
+    /// `None` when the object is gone (compacted or expired since the listing).
+    async fn open(
+        archive: &ShippedLogs,
+        key: &str,
+        plan: &'a SourcePlan,
+        must_name: bool,
+    ) -> Result<Option<ArchivedObject<'a>>, StoreError> {
+        let Some(body) = archive.open(key).await? else { return Ok(None) };
+        Ok(Some(ArchivedObject { body, decoder: Decoder::default(), reader: LineReader::archived(archive.format, plan, must_name) }))
+    }
+
+    /// Decodes the next chunk into the reader's lines: `true` while more may come, `false` once
+    /// the object has ended whole; an error says how it is damaged (the rest is unreadable).
+    async fn fill(&mut self) -> Result<bool, String> {
+        let reader = &mut self.reader;
+        match self.body.next().await {
+            Some(Ok(chunk)) => self.decoder.push(&chunk, &mut |d| reader.split(d)).map(|()| true).map_err(|e| format!("corrupt gzip: {e}")),
+            Some(Err(e)) => Err(e.to_string()),
+            None => {
+                self.decoder.finish(&mut |d| reader.split(d)).map_err(|e| format!("corrupt or truncated gzip: {e}"))?;
+                reader.finish();
+                Ok(false)
+            }
+        }
+    }
 }
 
 /// Reads the live log of the current (or previous) instance; with `follow`, until the container
