@@ -1,5 +1,5 @@
 // When the job archive cannot be used, the list says so and still shows the live jobs.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 
 // playwright.config.ts starts this second dashboard, whose archive path runs through a file.
 const broken = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3107) + 1}`;

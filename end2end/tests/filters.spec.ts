@@ -1,6 +1,6 @@
 // Someone looking for a job narrows the list; the view lives in the URL, so a reload, the back
 // button and a shared link all show the same thing.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { JobsPage } from "./pages/jobs_page";
 
 test("state, namespace and search filters go into the URL and survive a reload", async ({ page }) => {

@@ -1,6 +1,6 @@
 // An on-call engineer opens a job: its state, pods, events and Spark configuration; links
 // from Spark and Airflow land on the same page.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { JobPage } from "./pages/job_page";
 import { JobsPage } from "./pages/jobs_page";
 

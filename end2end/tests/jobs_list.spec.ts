@@ -1,5 +1,5 @@
 // A data scientist opens the dashboard and sees every job of the simulated cluster.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { JobsPage } from "./pages/jobs_page";
 
 test("the jobs page lists the jobs the API knows", async ({ page, request }) => {

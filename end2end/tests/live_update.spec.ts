@@ -1,5 +1,5 @@
 // An on-call engineer keeps the page open: state changes arrive without a reload.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { JobsPage } from "./pages/jobs_page";
 
 test("a state change in the cluster reaches the open page without a reload", async ({ page }) => {

@@ -1,6 +1,6 @@
 // The log viewer against synthetic logs served in front of the demo (see `pages/log_proxy.ts`):
 // a million lines, ANSI colours, markers, a server that refuses, a stream that breaks off.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { LogProxy } from "./pages/log_proxy";
 import { LogsPage } from "./pages/logs_page";
 
@@ -121,9 +121,13 @@ test("a server that refuses the query, or knows no log, says so", async ({ page 
 });
 
 test("a stream that breaks off keeps what arrived, says so and resumes", async ({ page }) => {
-  proxy.plan = { count: 2000, breakAfter: 1500 };
+  let seen!: () => void;
+  proxy.plan = { count: 2000, breakAfter: 1500, breakWhen: new Promise((resolve) => (seen = resolve)) };
   const logs = new LogsPage(page);
   await logs.open(job, "", base);
+  await expect.poll(() => logs.eventCount()).toBe(1500);
+  await expect(logs.status).toHaveAttribute("data-state", "loading");
+  seen();
   await expect(page.getByTestId("log-interrupted")).toContainText("ended unexpectedly");
   expect(await logs.eventCount()).toBe(1500);
   proxy.plan = { count: 2000 };

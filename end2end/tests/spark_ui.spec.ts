@@ -1,7 +1,7 @@
 // A data scientist opens the Spark UI of a running job from sparkboard: a real Spark driver's
 // UI, through the dashboard's proxy, by job id. Every page renders, and every request the
 // browser makes stays under the job's prefix.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page } from "./fixtures";
 
 // playwright.config.ts starts this dashboard with a real Spark driver behind one running job.
 const base = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3107) + 2}`;

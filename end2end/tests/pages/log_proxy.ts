@@ -11,6 +11,10 @@ export type LogPlan = {
   count: number;
   /** Stop after this many events, in the middle of a line, as a dropped connection would. */
   breakAfter?: number;
+  /** Break only once this settles: a browser that gets the events and the broken end in one
+   * read may report the error before the events (Chromium under load did), and the test is of
+   * a stream that breaks after its events have been seen. */
+  breakWhen?: Promise<void>;
   /** Answer with this status and body instead. */
   status?: number;
   body?: string;
@@ -73,6 +77,7 @@ export class LogProxy {
       if (!res.write(lines.join(""))) await new Promise((resolve) => res.once("drain", resolve));
     }
     if (plan.breakAfter !== undefined) {
+      await plan.breakWhen;
       // Half a line, then the connection closes without the body's last chunk: the browser
       // gets every byte sent, then an incomplete body. (Destroying the socket could reset it
       // and throw away bytes the browser had not read yet, so the count would vary.)

@@ -68,6 +68,22 @@ export class LogsPage {
     }, fraction);
   }
 
+  /** The id of the `n`th row wholly inside the list's visible area (the DOM also holds rows
+   * drawn ahead, above and below it). */
+  async idInView(n: number): Promise<string> {
+    const ids = await this.list.evaluate((list) => {
+      const view = list.getBoundingClientRect();
+      return [...list.querySelectorAll("[data-testid=log-row]")]
+        .filter((row) => {
+          const box = row.getBoundingClientRect();
+          return box.top >= view.top && box.bottom <= view.bottom;
+        })
+        .map((row) => row.getAttribute("data-id") ?? "");
+    });
+    expect(ids.length, "rows in view").toBeGreaterThan(n);
+    return ids[n];
+  }
+
   /** Whether a row is inside the list's visible area. */
   async inView(row: Locator): Promise<boolean> {
     const [box, list] = [await row.boundingBox(), await this.list.boundingBox()];

@@ -14,6 +14,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
+use std::rc::Rc;
+use std::time::Duration;
 use web_sys::AbortController;
 
 /// Show what arrived at most this often while loading.
@@ -127,7 +129,10 @@ async fn load(logs: Logs, follow: bool, signal: &web_sys::AbortSignal) -> Result
     logs.status.set(if follow { Status::Following } else { Status::Loading });
 
     let mut lines = Lines::default();
-    let mut bad = 0u32;
+    let bad = Rc::new(Cell::new(0u32));
+    // A chunk held back by the rate limit is shown by a timer if no other chunk follows soon
+    // (a followed log that goes quiet, a stream that stalls): nothing that arrived waits unseen.
+    let held_back = Rc::new(Cell::new(false));
     let mut last_commit = fetch::now_ms();
     let result = fetch::stream(&logs.api_url(&query), signal, |chunk| {
         logs.viewer.update_value(|v| {
@@ -139,17 +144,29 @@ async fn load(logs: Logs, follow: bool, signal: &web_sys::AbortSignal) -> Result
                     }
                     v.push(event);
                 }
-                Err(_) => bad += 1,
+                Err(_) => bad.set(bad.get() + 1),
             });
         });
         let now = fetch::now_ms();
         if now - last_commit >= COMMIT_MS {
             last_commit = now;
-            commit(logs, bad);
+            held_back.set(false);
+            commit(logs, bad.get());
+        } else if !held_back.replace(true) {
+            let (held_back, bad, signal) = (held_back.clone(), bad.clone(), signal.clone());
+            set_timeout(
+                move || {
+                    if held_back.replace(false) && !signal.aborted() {
+                        commit(logs, bad.get());
+                    }
+                },
+                Duration::from_millis(COMMIT_MS as u64),
+            );
         }
     })
     .await;
-    commit(logs, bad);
+    held_back.set(false);
+    commit(logs, bad.get());
     result.map(|()| !lines.unfinished().is_empty())
 }
 
