@@ -46,7 +46,7 @@ pub fn spark_pod(i: usize, namespaces: &[&str], now: Timestamp) -> Value {
         driver: exec == 0,
         size: Size { cores: 2, memory_mib: 4096, overhead_mib: 1024 },
         node: Some("ip-10-0-0-10.ec2.internal"),
-        memory_leak: false,
+        oom_at: None,
     };
     let mut pod = objects::pod(&spec, now);
     objects::set_running(&mut pod, "10.1.0.1", now);
