@@ -14,6 +14,7 @@ pub async fn serve_dashboard(model: std::sync::Arc<sparkboard::model::JobModel>)
         archive: None,
         ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
         logs: sparkboard::logs::plan::LogService::without_sources(model),
+        metrics: sparkboard::metrics::MetricsService::None,
     };
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(state, leptos);
