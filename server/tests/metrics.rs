@@ -35,6 +35,17 @@ async fn dashboard(sim: &SimCluster, extra: &[&str]) -> Process {
     dashboard
 }
 
+/// The sim, a Prometheus scraping it, and the dashboard asking that Prometheus five pods per
+/// query; and when Prometheus began watching.
+async fn watched_world(test: &str) -> (SimCluster, Prometheus, Process, Timestamp) {
+    let sim = scenario_sim(test);
+    let prometheus = Prometheus::start(test, &sim.process.url).await;
+    let watched_from = Timestamp::now();
+    let args = ["--prometheus", &prometheus.url, "--prometheus-scrape-interval", "1", "--prometheus-pods-per-query", "5"];
+    let dashboard = dashboard(&sim, &args).await;
+    (sim, prometheus, dashboard, watched_from)
+}
+
 fn time(v: &Value) -> Option<Timestamp> {
     v.as_str()?.parse().ok()
 }
@@ -71,11 +82,7 @@ fn panel_errors(metrics: &Value) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_scrapes_the_sim_and_the_api_draws_an_oom_killed_executor_against_its_limit() {
-    let sim = scenario_sim("metrics-oom");
-    let prometheus = Prometheus::start("metrics-oom", &sim.process.url).await;
-    let watched_from = Timestamp::now();
-    let dashboard =
-        dashboard(&sim, &["--prometheus", &prometheus.url, "--prometheus-scrape-interval", "1", "--prometheus-pods-per-query", "5"]).await;
+    let (_sim, _prometheus, dashboard, watched_from) = watched_world("metrics-oom").await;
     let url = &dashboard.url;
 
     // A whole run of the leaky job under Prometheus' eye, up to its OOM kill.
@@ -130,11 +137,7 @@ async fn prometheus_scrapes_the_sim_and_the_api_draws_an_oom_killed_executor_aga
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_with_many_executors_is_asked_for_in_batches_and_comes_back_whole() {
-    let sim = scenario_sim("metrics-batches");
-    let prometheus = Prometheus::start("metrics-batches", &sim.process.url).await;
-    let watched_from = Timestamp::now();
-    let dashboard =
-        dashboard(&sim, &["--prometheus", &prometheus.url, "--prometheus-scrape-interval", "1", "--prometheus-pods-per-query", "5"]).await;
+    let (_sim, prometheus, dashboard, watched_from) = watched_world("metrics-batches").await;
     let url = &dashboard.url;
     let running_all = |d: &Value| d["executors"]["running"].as_u64() == Some(12);
     let job = job_where(url, "wide", watched_from, Duration::from_secs(120), running_all).await;

@@ -37,7 +37,7 @@ impl MetricsConfig {
     /// The service: Prometheus, or metrics.k8s.io sampled through `client`.
     pub fn service(self, client: kube::Client) -> MetricsService {
         match self.prometheus {
-            Some(prometheus) => MetricsService::Prometheus(prometheus),
+            Some(prometheus) => MetricsService::Prometheus(Arc::new(prometheus)),
             None => MetricsService::MetricsServer(Arc::new(Sampler::new(client, self.sampler))),
         }
     }
@@ -46,7 +46,7 @@ impl MetricsConfig {
 /// Where the series come from.
 #[derive(Clone)]
 pub enum MetricsService {
-    Prometheus(PrometheusSource),
+    Prometheus(Arc<PrometheusSource>),
     MetricsServer(Arc<Sampler>),
     /// No source: the response says so, and still carries requests, limits and OOM kills.
     None,

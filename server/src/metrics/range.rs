@@ -83,38 +83,19 @@ impl MetricsRange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::api::{ExecutorCounts, Job, JobState};
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 
+    /// A job submitted and finished then (an absent field is `null` on the wire).
     fn job(submitted: Option<&str>, finished: Option<&str>) -> JobDetail {
-        JobDetail {
-            job: Job {
-                namespace: "ns".into(),
-                name: "j".into(),
-                state: JobState::Completed,
-                app_id: None,
-                user: None,
-                team: None,
-                submitted_at: submitted.map(t),
-                started_at: None,
-                finished_at: finished.map(t),
-                duration_s: None,
-                executors: ExecutorCounts::default(),
-                failure: None,
-                airflow: None,
-                scheduled_by: None,
-                deleted_from_cluster: false,
-                from_operator: true,
-            },
-            pods: vec![],
-            events: vec![],
-            spark_conf: Default::default(),
-            schedule: None,
-            warnings: vec![],
-        }
+        serde_json::from_value(serde_json::json!({
+            "namespace": "ns", "name": "j", "state": "COMPLETED", "submitted_at": submitted, "finished_at": finished,
+            "executors": {"requested": 0, "running": 0, "completed": 0, "failed": 0, "oom_killed": 0},
+            "pods": [], "events": [], "spark_conf": {}
+        }))
+        .unwrap()
     }
 
     #[test]

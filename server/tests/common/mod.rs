@@ -277,8 +277,8 @@ impl Prometheus {
             format!(
                 "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  query_log_file: {queries}\n\
                  scrape_configs:\n\
-                 - job_name: cadvisor\n    metrics_path: /metrics/cadvisor\n    static_configs: [{{targets: ['{target}']}}]\n\
-                 - job_name: kube-state-metrics\n    metrics_path: /metrics/kube-state-metrics\n    honor_labels: true\n    static_configs: [{{targets: ['{target}']}}]\n",
+                 \x20 - job_name: cadvisor\n    metrics_path: /metrics/cadvisor\n    static_configs: [{{targets: ['{target}']}}]\n\
+                 \x20 - job_name: kube-state-metrics\n    metrics_path: /metrics/kube-state-metrics\n    honor_labels: true\n    static_configs: [{{targets: ['{target}']}}]\n",
                 queries = dir.join("queries.log").display()
             ),
         )
