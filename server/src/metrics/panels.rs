@@ -99,3 +99,44 @@ impl PrometheusSource {
         (series, errors)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::StatusCode;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn prometheus_errors_become_the_panel_errors_the_page_explains() {
+        let timeout = PrometheusError::Status {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error_type: Some("timeout".into()),
+            message: "query timed out".into(),
+        };
+        let limit = PrometheusError::Status {
+            status: StatusCode::BAD_REQUEST,
+            error_type: Some("bad_data".into()),
+            message: "exceeded maximum resolution".into(),
+        };
+        let cases = [
+            (PrometheusError::Timeout { url: "http://p".into(), seconds: 10.0 }, PanelErrorKind::Timeout),
+            (timeout, PanelErrorKind::Timeout),
+            (limit, PanelErrorKind::Refused),
+            (PrometheusError::BadResponse("<html>".into()), PanelErrorKind::BadResponse),
+        ];
+        for (error, kind) in cases {
+            let panel = panel_error(Panel::Cpu, &error);
+            assert_eq!((panel.panel, panel.kind), (Panel::Cpu, kind), "{error}");
+            assert_eq!(panel.message, error.to_string());
+        }
+    }
+
+    #[test]
+    fn a_series_without_pod_or_container_is_dropped() {
+        let labels = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+        let whole = Series { labels: labels(&[("pod", "p"), ("container", "c"), ("namespace", "ns")]), points: vec![] };
+        let series = to_series(Metric::CpuThrottled, whole).unwrap();
+        assert_eq!((series.pod.as_str(), series.container.as_str(), series.unit), ("p", "c", app::api::MetricUnit::Ratio));
+        assert!(to_series(Metric::CpuUsage, Series { labels: labels(&[("pod", "p")]), points: vec![] }).is_none());
+    }
+}

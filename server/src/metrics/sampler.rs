@@ -208,3 +208,43 @@ fn error(e: &kube::Error) -> PanelError {
     };
     PanelError { panel: Panel::Memory, kind, message }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod_metrics_at(pod: &str, time: &str, cpu: &str, memory: &str) -> DynamicObject {
+        serde_json::from_value(json!({
+            "apiVersion": "metrics.k8s.io/v1beta1", "kind": "PodMetrics",
+            "metadata": {"name": pod, "namespace": "ns"}, "timestamp": time, "window": "15s",
+            "containers": [{"name": "c", "usage": {"cpu": cpu, "memory": memory}}, {"name": "bad", "usage": {"cpu": "lots"}}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn samples_are_kept_once_each_within_the_window() {
+        let mut seen = Seen::default();
+        for (time, cpu) in [
+            ("2026-11-21T06:00:00Z", "500m"),
+            ("2026-11-21T06:00:00Z", "600m"),
+            ("2026-11-21T06:00:15Z", "250000000n"),
+            ("2026-11-21T06:00:30Z", "1"),
+        ] {
+            record(&mut seen, &pod_metrics_at("p", time, cpu, "1Gi"), 2);
+        }
+        let kept: Vec<f64> = seen.samples[&("p".to_string(), "c".to_string())].iter().map(|s| s.1).collect();
+        assert_eq!(kept, [0.25, 1.0], "a repeated sample is skipped and the oldest leave first");
+        assert_eq!(seen.since, Some("2026-11-21T06:00:00Z".parse().unwrap()), "history starts at the first sample ever");
+        assert!(!seen.samples.contains_key(&("p".to_string(), "bad".to_string())), "a container whose usage does not parse is left out");
+    }
+
+    #[test]
+    fn a_cluster_without_metrics_server_says_so() {
+        let status = kube::core::Status::failure("the server could not find the requested resource", "NotFound").with_code(404);
+        let missing = error(&kube::Error::Api(status.boxed()));
+        assert_eq!(missing.kind, PanelErrorKind::Missing);
+        assert!(missing.message.contains("metrics-server"));
+    }
+}
