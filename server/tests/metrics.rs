@@ -16,7 +16,7 @@ const EXECUTOR_LIMIT: f64 = 2432.0 * 1_048_576.0;
 /// Short runs so that whole ones happen while Prometheus watches: one executor of `etl/leaky`
 /// is OOM-killed half-way; `wide/fanout` has twelve executors.
 const SCENARIO: &str = r#"{"namespaces": ["etl", "wide"], "jobs": [
-  {"namespace": "etl", "name": "leaky", "outcome": "executor-oom", "executors": 3, "executor_memory_mib": 2048, "run_seconds": 30, "linger_seconds": 10},
+  {"namespace": "etl", "name": "leaky", "outcome": "executor-oom", "executors": 3, "executor_memory_mib": 2048, "run_seconds": 40, "linger_seconds": 10},
   {"namespace": "wide", "name": "fanout", "executors": 12, "executor_memory_mib": 2048, "run_seconds": 40, "linger_seconds": 10}
 ]}"#;
 
