@@ -14,8 +14,9 @@ KUBERNETES_PY_VERSION := 37.0.2
 PYSPARK_VERSION       := 4.1.1
 # SeaweedFS's `weed` binary, the S3 server the archive tests run against.
 SEAWEEDFS_VERSION     := 4.48
-# Debian packages: Chromium for the browser tests; kubectl from Debian's kubernetes-client.
-APT_TEST_PACKAGES    := chromium
+# Debian packages: Chromium for the browser tests, Prometheus for the metrics tests; kubectl from
+# Debian's kubernetes-client.
+APT_TEST_PACKAGES    := chromium prometheus
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 
 SHELL := /bin/bash
@@ -31,6 +32,8 @@ export SPARKBOARD_BIN := $(CURDIR)/target/release/sparkboard
 export PYTHON := $(TOOLS)/venv/bin/python
 # SeaweedFS, for the S3 archive tests.
 export WEED := $(TOOLS)/venv/bin/weed
+# Prometheus, for the metrics tests (each test runs its own, on loopback).
+export PROMETHEUS := /usr/bin/prometheus
 # cargo-leptos compiles the server with this set; `cargo test` must too, or it recompiles leptos
 # (which reads it at compile time) and overwrites the release binary with a different one.
 export LEPTOS_OUTPUT_NAME := sparkboard
@@ -65,7 +68,7 @@ e2e: build test-tools
 tools: $(CARGO_BIN)/cargo-leptos $(CARGO_BIN)/wasm-bindgen-$(WASM_BINDGEN_VERSION).stamp node_modules/.versions-$(TAILWIND_VERSION)-$(BINARYEN_VERSION)-$(PLAYWRIGHT_VERSION)
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-test-tools: tools $(KUBECTL) /usr/bin/chromium $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) \
+test-tools: tools $(KUBECTL) /usr/bin/chromium /usr/bin/prometheus $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) \
 	$(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION)
 
 $(TOOLS)/venv/bin/python:
@@ -107,7 +110,8 @@ $(KUBECTL):
 	dpkg -x $(TOOLS)/deb/kubernetes-client_*.deb $(TOOLS)/kubernetes-client
 	touch $@
 
-/usr/bin/chromium:
+# Both come from the same install: whichever is missing installs the pair (a no-op for the other).
+/usr/bin/chromium /usr/bin/prometheus:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_TEST_PACKAGES)
 

@@ -203,6 +203,25 @@ pub struct Pod {
     /// Spark's executor id, for executors.
     #[serde(default)]
     pub executor_id: Option<String>,
+    /// Requests and limits of its containers, from the pod's spec (spec order).
+    #[serde(default)]
+    pub resources: Vec<ContainerResources>,
+}
+
+/// CPU and memory of one container, in the units the charts draw: cores and bytes. `None` when
+/// the spec does not set it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resources {
+    pub cpu: Option<f64>,
+    pub memory: Option<f64>,
+}
+
+/// A container's requests and limits, from its pod's spec.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContainerResources {
+    pub container: String,
+    pub requests: Resources,
+    pub limits: Resources,
 }
 
 /// The ScheduledSparkApplication behind a run.
@@ -272,6 +291,142 @@ pub struct JobList {
     /// still starting); shown as a banner.
     #[serde(default)]
     pub warnings: Vec<String>,
+}
+
+/// Where a job's metrics came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetricsSource {
+    /// Prometheus (or anything serving its `query_range` API): cAdvisor and kube-state-metrics
+    /// series, with history as far back as its retention.
+    Prometheus,
+    /// metrics.k8s.io, sampled by sparkboard while someone looks: history starts at
+    /// [`JobMetrics::history_since`].
+    MetricsServer,
+    /// Neither is available: only requests, limits and OOM kills, from the pods.
+    None,
+}
+
+/// One measured quantity of a container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Memory working set, what the OOM killer compares with the limit (bytes).
+    MemoryWorkingSet,
+    /// CPU used (cores).
+    CpuUsage,
+    /// Share of CFS periods in which the container was throttled (0 to 1); only containers
+    /// with a CPU limit have it.
+    CpuThrottled,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 3] = [Metric::MemoryWorkingSet, Metric::CpuUsage, Metric::CpuThrottled];
+
+    pub fn unit(self) -> MetricUnit {
+        match self {
+            Metric::MemoryWorkingSet => MetricUnit::Bytes,
+            Metric::CpuUsage => MetricUnit::Cores,
+            Metric::CpuThrottled => MetricUnit::Ratio,
+        }
+    }
+
+    /// The chart that draws it.
+    pub fn panel(self) -> Panel {
+        match self {
+            Metric::MemoryWorkingSet => Panel::Memory,
+            Metric::CpuUsage => Panel::Cpu,
+            Metric::CpuThrottled => Panel::Throttling,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricUnit {
+    Bytes,
+    Cores,
+    Ratio,
+}
+
+/// One chart of the metrics page; errors are reported per panel, so one failed query leaves
+/// the others drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Panel {
+    Memory,
+    Cpu,
+    Throttling,
+    /// Requests and limits.
+    Resources,
+}
+
+/// One time series of one container.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricSeries {
+    pub pod: String,
+    pub container: String,
+    pub metric: Metric,
+    pub unit: MetricUnit,
+    /// `[time, value]` in time order; times missing from the source are gaps (no point), and
+    /// values are always finite.
+    pub points: Vec<(Timestamp, f64)>,
+}
+
+/// A container the kernel killed for memory (reason OOMKilled, or exit code 137).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OomKill {
+    pub time: Option<Timestamp>,
+    pub pod: String,
+    pub container: Option<String>,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+/// What went wrong with one panel's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelErrorKind {
+    /// The metrics source cannot be reached.
+    Unreachable,
+    /// It did not answer in time.
+    Timeout,
+    /// It answered with an error (a bad query, overload, a limit).
+    Refused,
+    /// It answered something that is not its API.
+    BadResponse,
+    /// It answered, but without the series this panel needs (not scraped, or past retention).
+    Missing,
+}
+
+/// A panel that could not be drawn whole, and why, in words for the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PanelError {
+    pub panel: Panel,
+    pub kind: PanelErrorKind,
+    pub message: String,
+}
+
+/// Requests or limits by pod, then container.
+pub type ResourcesByPod = std::collections::BTreeMap<String, std::collections::BTreeMap<String, Resources>>;
+
+/// `GET /api/v1/jobs/{ns}/{name}/metrics`: the job's containers' CPU and memory over
+/// `from..to`, with requests, limits and OOM kills to draw them against.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobMetrics {
+    pub source: MetricsSource,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// Seconds between points.
+    pub step_s: f64,
+    /// With metrics-server, sampling began here: nothing before it can be shown.
+    pub history_since: Option<Timestamp>,
+    pub series: Vec<MetricSeries>,
+    pub requests: ResourcesByPod,
+    pub limits: ResourcesByPod,
+    /// OOM kills of the job's containers, oldest first.
+    pub events: Vec<OomKill>,
+    pub errors: Vec<PanelError>,
 }
 
 /// How bad a log event is, read from its line (log4j, Python logging, JSON `level`, zap, klog).

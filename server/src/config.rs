@@ -296,10 +296,56 @@ impl UiArgs {
     }
 }
 
+/// Where containers' CPU and memory come from.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Prometheus (or VictoriaMetrics) with cAdvisor's series, http://host:port[/path]. Without
+    /// it, sparkboard samples metrics.k8s.io (metrics-server) while a job's metrics are viewed.
+    #[arg(long, env = "SPARKBOARD_PROMETHEUS")]
+    pub prometheus: Option<String>,
+    /// Seconds a Prometheus query may take before its panel reports a timeout.
+    #[arg(long, env = "SPARKBOARD_PROMETHEUS_TIMEOUT", default_value_t = 10.0)]
+    pub prometheus_timeout: f64,
+    /// Seconds between Prometheus' scrapes of the kubelets: rate() windows span at least four.
+    #[arg(long, env = "SPARKBOARD_PROMETHEUS_SCRAPE_INTERVAL", default_value_t = 30.0)]
+    pub prometheus_scrape_interval: f64,
+    /// Pods per Prometheus query: a job with more executors is asked for in several queries.
+    #[arg(long, env = "SPARKBOARD_PROMETHEUS_PODS_PER_QUERY", default_value_t = crate::metrics::batch::BatchLimits::default().max_pods)]
+    pub prometheus_pods_per_query: usize,
+    /// Without Prometheus: seconds between two samples of metrics.k8s.io for a viewed job.
+    #[arg(long, env = "SPARKBOARD_METRICS_SAMPLE_EVERY", default_value_t = 15.0)]
+    pub metrics_sample_every: f64,
+}
+
+impl MetricsArgs {
+    /// The metrics source's settings: Prometheus' client, or the sampler's options.
+    pub fn config(&self) -> Result<crate::metrics::MetricsConfig, ConfigError> {
+        use crate::metrics::batch::BatchLimits;
+        use crate::metrics::panels::PrometheusSource;
+        use crate::metrics::prometheus::Prometheus;
+        let timeout = seconds(self.prometheus_timeout, ConfigError::PrometheusTimeout)?;
+        let scrape_interval = seconds(self.prometheus_scrape_interval, ConfigError::ScrapeInterval)?;
+        if self.prometheus_pods_per_query == 0 {
+            return Err(ConfigError::PodsPerQuery);
+        }
+        let limits = BatchLimits { max_pods: self.prometheus_pods_per_query, ..BatchLimits::default() };
+        let prometheus = self
+            .prometheus
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| Prometheus::new(url, timeout).map(|client| PrometheusSource { client, limits, scrape_interval }))
+            .transpose()?;
+        let every = seconds(self.metrics_sample_every, ConfigError::SampleEvery)?;
+        Ok(crate::metrics::MetricsConfig { prometheus, sampler: crate::metrics::sampler::SamplerOptions { every, ..Default::default() } })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub archive: ArchiveArgs,
     #[command(flatten)]
@@ -316,6 +362,8 @@ pub struct DemoArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub archive: ArchiveArgs,
     #[command(flatten)]
@@ -390,6 +438,16 @@ pub enum ConfigError {
     LabelKeys(&'static str),
     #[error("--history-server: {0}")]
     HistoryServer(String),
+    #[error("--prometheus: {0}")]
+    Prometheus(#[from] crate::metrics::prometheus::BadUrl),
+    #[error("--prometheus-timeout must be a finite number of seconds above 0, not {0}")]
+    PrometheusTimeout(f64),
+    #[error("--prometheus-scrape-interval must be a finite number of seconds above 0, not {0}")]
+    ScrapeInterval(f64),
+    #[error("--prometheus-pods-per-query must be at least 1")]
+    PodsPerQuery,
+    #[error("--metrics-sample-every must be a finite number of seconds above 0, not {0}")]
+    SampleEvery(f64),
 }
 
 impl WorkloadArgs {
@@ -477,6 +535,23 @@ mod tests {
         );
         assert!(parse(&["--archive", "s3://"]).is_err());
         assert!(parse(&["--archive", "gs://bucket"]).is_err());
+    }
+
+    #[test]
+    fn metrics_flags_validate() {
+        let config = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["sparkboard", "serve"], args].concat()).unwrap();
+            let Some(Command::Serve(serve)) = cli.command else { panic!("not serve") };
+            serve.metrics.config()
+        };
+        assert!(config(&[]).unwrap().prometheus.is_none());
+        let with = config(&["--prometheus", "http://127.0.0.1:9090", "--prometheus-pods-per-query", "5"]).unwrap();
+        let prometheus = with.prometheus.unwrap();
+        assert_eq!((prometheus.client.url(), prometheus.limits.max_pods), ("http://127.0.0.1:9090", 5));
+        assert!(matches!(config(&["--prometheus", "prometheus:9090"]), Err(ConfigError::Prometheus(_))));
+        assert!(matches!(config(&["--prometheus-timeout", "0"]), Err(ConfigError::PrometheusTimeout(_))));
+        assert!(matches!(config(&["--prometheus-pods-per-query", "0"]), Err(ConfigError::PodsPerQuery)));
+        assert!(matches!(config(&["--metrics-sample-every", "nan"]), Err(ConfigError::SampleEvery(_))));
     }
 
     #[test]

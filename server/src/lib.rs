@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`sources`] (Kubernetes watchers) -> [`model`] (compact jobs and pods)
 //! -> [`views`] (JSON API, server push, the Leptos pages); [`archive`] keeps finished jobs after
-//! Kubernetes deletes them and feeds them back into the model at start-up. [`sim`] is the simulated Kubernetes
+//! Kubernetes deletes them and feeds them back into the model at start-up; [`metrics`] reads
+//! containers' CPU and memory from Prometheus or metrics.k8s.io. [`sim`] is the simulated Kubernetes
 //! cluster the demo and the tests run against; [`config`] is the command line; [`run`] wires it
 //! all for each command.
 
@@ -12,6 +13,7 @@
 pub mod archive;
 pub mod config;
 pub mod logs;
+pub mod metrics;
 pub mod model;
 pub mod run;
 pub mod sim;

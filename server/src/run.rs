@@ -97,6 +97,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         ui: UiClient::new(args.ui.spark_ui_kill, history),
         logs: log_setup(&args.logs, log_store)?,
         listen: args.listen.listen,
+        metrics: args.metrics.config()?,
     };
     dashboard(client, setup).await
 }
@@ -144,6 +145,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ui: UiClient::new(args.ui.spark_ui_kill, args.ui.history_authority()?),
         logs: log_setup(&args.logs, log_store)?,
         listen: args.listen.listen,
+        metrics: args.metrics.config()?,
     };
     let connection = args.kubeconfig.map_or(ClusterConnection::Infer, ClusterConnection::Kubeconfig);
     let client = connect(connection).await?;
@@ -196,6 +198,7 @@ struct Setup {
     ui: UiClient,
     logs: LogSetup,
     listen: SocketAddr,
+    metrics: crate::metrics::MetricsConfig,
 }
 
 struct LogSetup {
@@ -213,6 +216,7 @@ async fn dashboard(client: kube::Client, setup: Setup) -> anyhow::Result<()> {
         probe: Arc::new(ModelProbe(model.clone())),
         operator: setup.logs.operator.map(|(namespace, selector)| OperatorPods { client: client.clone(), namespace, selector }),
     };
+    let metrics = setup.metrics.service(client.clone());
     let mut tasks = spark_watch::spawn(client, &setup.sources, model.clone());
     let writer = archive.as_ref().map(|archive| {
         let options = WriterOptions { compact_every: setup.compact_every, ..WriterOptions::default() };
@@ -221,7 +225,7 @@ async fn dashboard(client: kube::Client, setup: Setup) -> anyhow::Result<()> {
     let listener = bind(setup.listen).await?;
     let addr = listener.local_addr()?;
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
-    let router = views::router(AppState { model, archive, ui_client: setup.ui, logs }, leptos);
+    let router = views::router(AppState { model, archive, ui_client: setup.ui, logs, metrics }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(views::listener(listener), router).with_graceful_shutdown(shutdown()).await?;
     // Finished jobs still settling or waiting for the archive: write them before going.

@@ -246,3 +246,24 @@ async fn kubectl_needs_the_ca_and_the_token_of_a_tls_cluster() {
     assert!(!untrusted.status.success());
     assert!(String::from_utf8_lossy(&untrusted.stderr).contains("certificate"), "{untrusted:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_top_reads_pod_metrics_from_metrics_k8s_io() {
+    let sim = start_sim("kubectl-top", &["--speed", "0.01"]);
+    let running = kubectl(&sim, &["get", "pods", "-n", "ml", "--field-selector", "status.phase=Running", "-o", "name"]);
+    let running: Vec<&str> = running.lines().filter_map(|l| l.strip_prefix("pod/")).collect();
+    assert!(!running.is_empty(), "no running pod in ml");
+    let top = kubectl(&sim, &["top", "pod", "-n", "ml", "--containers"]);
+    assert!(top.lines().next().unwrap().split_whitespace().eq(["POD", "NAME", "CPU(cores)", "MEMORY(bytes)"]), "{top}");
+    let shown = names(&top, 0);
+    for pod in &running {
+        assert!(shown.iter().any(|p| p == pod), "{pod} missing from\n{top}");
+    }
+    // Values in kubectl's units: millicores and MiB, above zero.
+    for line in top.lines().skip(1) {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        let cpu: u64 = columns[2].strip_suffix('m').and_then(|m| m.parse().ok()).unwrap_or_else(|| panic!("{line}"));
+        let memory: u64 = columns[3].strip_suffix("Mi").and_then(|m| m.parse().ok()).unwrap_or_else(|| panic!("{line}"));
+        assert!(cpu > 0 && memory > 0, "{line}");
+    }
+}

@@ -14,6 +14,7 @@ pub async fn serve_dashboard(model: std::sync::Arc<sparkboard::model::JobModel>)
         archive: None,
         ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
         logs: sparkboard::logs::plan::LogService::without_sources(model),
+        metrics: sparkboard::metrics::MetricsService::None,
     };
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(state, leptos);
@@ -46,7 +47,7 @@ pub fn spark_pod(i: usize, namespaces: &[&str], now: Timestamp) -> Value {
         driver: exec == 0,
         size: Size { cores: 2, memory_mib: 4096, overhead_mib: 1024 },
         node: Some("ip-10-0-0-10.ec2.internal"),
-        memory_leak: false,
+        oom_at: None,
     };
     let mut pod = objects::pod(&spec, now);
     objects::set_running(&mut pod, "10.1.0.1", now);

@@ -47,6 +47,7 @@ impl Inner {
             finished_at: status.finished_at,
             deleted,
             containers: status.containers.clone(),
+            resources: status.resources.clone(),
             executor_id: (role == PodRole::Executor).then(|| executor_number(name)).filter(|&n| n > 0).map(|n| n.to_string()),
         }
     }

@@ -226,6 +226,7 @@ mod tests {
                 node: Some("n1".into()),
                 restarts: 0,
                 containers: vec![],
+                resources: vec![],
             },
             labels: LabelsOfInterest(vec![("user".into(), "bob".into())]),
             ip: None,

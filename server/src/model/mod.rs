@@ -14,6 +14,7 @@ pub mod labels;
 pub mod listing;
 pub mod node;
 pub mod pod;
+pub mod quantity;
 pub mod schedule;
 
 use self::app::AppSummary;

@@ -2,6 +2,8 @@
 //! managedFields), so that memory per pod stays small at 100,000 pods.
 
 use super::labels::{LabelKeys, LabelsOfInterest};
+use super::quantity;
+use app::api::{ContainerResources, Resources};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::DynamicObject;
@@ -107,6 +109,19 @@ fn ui_port(pod: &DynamicObject) -> u16 {
         .unwrap_or(4040)
 }
 
+/// A container's requests and limits; quantities that do not parse count as unset.
+fn container_resources(container: &Value) -> Option<ContainerResources> {
+    let amounts = |of: &Value| Resources {
+        cpu: of["cpu"].as_str().and_then(quantity::parse),
+        memory: of["memory"].as_str().and_then(quantity::parse),
+    };
+    Some(ContainerResources {
+        container: container["name"].as_str()?.to_string(),
+        requests: amounts(&container["resources"]["requests"]),
+        limits: amounts(&container["resources"]["limits"]),
+    })
+}
+
 fn time(v: &Value) -> Option<Timestamp> {
     v.as_str().and_then(|s| s.parse().ok())
 }
@@ -125,6 +140,8 @@ pub struct PodStatus {
     pub restarts: u32,
     /// The containers' names (spec order), for their logs.
     pub containers: Vec<String>,
+    /// The containers' requests and limits (spec order), for the metrics' reference lines.
+    pub resources: Vec<ContainerResources>,
 }
 
 impl PodStatus {
@@ -152,6 +169,7 @@ impl PodStatus {
                 .filter_map(|c| c["name"].as_str())
                 .map(str::to_string)
                 .collect(),
+            resources: pod.data["spec"]["containers"].as_array().into_iter().flatten().filter_map(container_resources).collect(),
         }
     }
 
@@ -225,6 +243,19 @@ mod tests {
         assert_eq!(s.job, JobKey { namespace: "ns".into(), name: "etl-1".into() });
         assert_eq!(s.role, Role::Executor);
         assert!(s.status.oom_killed());
+    }
+
+    #[test]
+    fn requests_and_limits_come_from_the_spec_in_cores_and_bytes() {
+        let p = pod(json!({"metadata": {"name": "d-driver", "namespace": "ns", "labels": {"spark-role": "driver"}},
+            "spec": {"containers": [{"name": "spark-kubernetes-driver", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "bogus"}}},
+                                    {"name": "sidecar"}]}}));
+        let s = PodSummary::from_object(&p, &LabelKeys::default()).unwrap();
+        let driver = &s.status.resources[0];
+        assert_eq!(driver.container, "spark-kubernetes-driver");
+        assert_eq!(driver.requests, Resources { cpu: Some(0.5), memory: Some(1_073_741_824.0) });
+        assert_eq!(driver.limits, Resources::default());
+        assert_eq!(s.status.resources[1].requests, Resources::default());
     }
 
     #[test]

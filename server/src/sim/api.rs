@@ -9,6 +9,7 @@ use super::SimStats;
 use super::clock::SimClock;
 use super::derived;
 use super::discovery;
+use super::exposition;
 use super::logs::LogStore;
 use super::pod_log;
 use super::resources::{self, ResourceType};
@@ -75,6 +76,8 @@ pub fn router(state: SimState) -> Router {
         .route("/readyz", get(|| async { "ok" }))
         .route("/livez", get(|| async { "ok" }))
         .route("/sim/stats", get(stats))
+        .route("/metrics/cadvisor", get(cadvisor))
+        .route("/metrics/kube-state-metrics", get(kube_state_metrics))
         .route("/sim/speed", axum::routing::put(set_speed))
         .route("/api", get(|| async { Json(discovery::core_versions()) }))
         .route("/apis", get(|| async { Json(discovery::group_list()) }))
@@ -94,6 +97,18 @@ async fn stats(State(state): State<SimState>) -> Json<Value> {
         "log_follows_cut": s.log_follows_cut.load(Relaxed),
         "resource_version": state.store.resource_version(),
     }))
+}
+
+/// `GET /metrics/cadvisor`: the kubelet's cAdvisor series, as Prometheus scrapes them.
+async fn cadvisor(State(state): State<SimState>) -> Response {
+    let (pods, _) = state.store.list(&PODS, None);
+    ([(header::CONTENT_TYPE, exposition::CONTENT_TYPE)], exposition::cadvisor(&pods, state.clock.now())).into_response()
+}
+
+/// `GET /metrics/kube-state-metrics`: kube-state-metrics' pod series.
+async fn kube_state_metrics(State(state): State<SimState>) -> Response {
+    let (pods, _) = state.store.list(&PODS, None);
+    ([(header::CONTENT_TYPE, exposition::CONTENT_TYPE)], exposition::kube_state(&pods)).into_response()
 }
 
 /// `PUT /sim/speed?value=X`: how fast the workload plays from now on (0 freezes it).

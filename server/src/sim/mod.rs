@@ -5,6 +5,8 @@
 //! - [`store`]: objects, resourceVersions, watch history and fan-out.
 //! - [`api`]: the HTTP verbs over the store; [`selector`], [`table`], [`status`] serve it.
 //! - [`workload`] plays jobs into the store, building objects with [`objects`].
+//! - [`usage`]: what the simulated containers use, served as metrics.k8s.io (by [`derived`])
+//!   and as Prometheus scrape targets (by [`exposition`]).
 //! - [`kubeconfig`]: what kubectl and `sparkboard serve` need to connect.
 //!
 //! The same [`Sim::router`] runs on a socket for kubectl and the tests (`sparkboard sim`) and
@@ -15,6 +17,7 @@ pub mod api;
 pub mod clock;
 pub mod derived;
 pub mod discovery;
+pub mod exposition;
 pub mod history_server;
 pub mod kubeconfig;
 pub mod log_shipper;
@@ -31,6 +34,7 @@ pub mod status;
 pub mod store;
 pub mod table;
 pub mod tls;
+pub mod usage;
 pub mod workload;
 
 pub use api::SimState;

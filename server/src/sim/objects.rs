@@ -50,9 +50,15 @@ pub struct Size {
 }
 
 impl Size {
-    fn resources(self) -> Value {
+    /// Requests and limits; executors are limited to their cores, as with
+    /// `spark.kubernetes.executor.limit.cores`, so they can be throttled.
+    fn resources(self, cpu_limit: bool) -> Value {
         let memory = format!("{}Mi", self.memory_mib + self.overhead_mib);
-        json!({"requests": {"cpu": self.cores.to_string(), "memory": memory}, "limits": {"memory": memory}})
+        let mut resources = json!({"requests": {"cpu": self.cores.to_string(), "memory": memory}, "limits": {"memory": memory}});
+        if cpu_limit {
+            resources["limits"]["cpu"] = json!(self.cores.to_string());
+        }
+        resources
     }
 }
 
@@ -109,8 +115,9 @@ pub struct PodSpec<'a> {
     pub driver: bool,
     pub size: Size,
     pub node: Option<&'a str>,
-    /// The simulated container's memory climbs to its limit (it is about to be OOMKilled).
-    pub memory_leak: bool,
+    /// The simulated container's memory climbs to its limit, reached at this time, when the
+    /// workload OOM-kills it.
+    pub oom_at: Option<Timestamp>,
 }
 
 pub fn pod(spec: &PodSpec<'_>, created: Timestamp) -> Value {
@@ -120,13 +127,13 @@ pub fn pod(spec: &PodSpec<'_>, created: Timestamp) -> Value {
     if let Some(owner) = &spec.owner {
         metadata["ownerReferences"] = json!([owner_reference(owner)]);
     }
-    if spec.memory_leak {
-        metadata["annotations"] = json!({super::derived::MEMORY_PROFILE: "leak"});
+    if let Some(oom_at) = spec.oom_at {
+        metadata["annotations"] = json!({super::derived::MEMORY_PROFILE: "leak", super::derived::OOM_AT: rfc3339(oom_at)});
     }
     let mut pod = json!({
         "metadata": metadata,
         "spec": {
-            "containers": [{"name": container, "image": "spark:4.0.1", "resources": spec.size.resources(),
+            "containers": [{"name": container, "image": "spark:4.0.1", "resources": spec.size.resources(!spec.driver),
                             "ports": if spec.driver { json!([{"name": "spark-ui", "containerPort": 4040}]) } else { json!([]) }}],
             "restartPolicy": "Never",
             "serviceAccountName": "spark",

@@ -823,7 +823,7 @@ impl Workload {
             driver: true,
             size: DRIVER_SIZE,
             node: run.node.as_deref(),
-            memory_leak: t.outcome == Outcome::DriverOom,
+            oom_at: (t.outcome == Outcome::DriverOom).then(|| after(run.start, t.run_seconds)),
         };
         let Ok(driver) = store.create(&PODS, objects::pod(&spec, at)) else { return };
         if let Some(node) = run.node.clone() {
@@ -891,7 +891,8 @@ impl Workload {
             driver: false,
             size: t.executor,
             node: Some(&node),
-            memory_leak: t.outcome == Outcome::ExecutorOom && id == 1,
+            // The first executor is the one OOM-killed half-way (the first that runs then).
+            oom_at: (t.outcome == Outcome::ExecutorOom && id == 1).then(|| after(self.runs[i].start, t.run_seconds / 2.0)),
         };
         let _ = store.create(&PODS, objects::pod(&spec, at));
         self.place(node.clone(), (t.namespace.clone(), name.clone(), i));

@@ -3,6 +3,7 @@
 //!
 //! - [`api`]: the JSON API (`/api/v1/...`) and operations endpoints.
 //! - [`logs`]: a job's merged log, streamed (NDJSON or text).
+//! - [`metrics`]: a job's container metrics (JSON).
 //! - [`stream`]: server push of a list page or a job (SSE).
 //! - [`site`]: the Leptos pages (SSR + hydrate) and the embedded static site.
 //! - [`deep_links`]: `/apps/...` and `/airflow/...` redirects.
@@ -12,6 +13,7 @@ pub mod access;
 pub mod api;
 pub mod deep_links;
 pub mod logs;
+pub mod metrics;
 pub mod site;
 pub mod stream;
 
@@ -31,6 +33,8 @@ pub struct AppState {
     pub ui_client: crate::ui_proxy::UiClient,
     /// The merged log pipeline's readers.
     pub logs: crate::logs::plan::LogService,
+    /// Where the jobs' container metrics come from.
+    pub metrics: crate::metrics::MetricsService,
 }
 
 impl AppState {
@@ -77,6 +81,7 @@ pub fn router(state: AppState, leptos: leptos::prelude::LeptosOptions) -> Router
     Router::new()
         .merge(api::routes())
         .merge(logs::routes())
+        .merge(metrics::routes())
         .merge(stream::routes())
         .merge(crate::ui_proxy::routes())
         .with_state(state)

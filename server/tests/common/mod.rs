@@ -255,3 +255,78 @@ impl Drop for Seaweed {
         self.stop();
     }
 }
+
+/// A real Prometheus (`PROMETHEUS`, else `prometheus` on PATH) on a loopback port of its own,
+/// scraping the simulated cluster's cAdvisor and kube-state-metrics endpoints every second
+/// into a fresh storage directory; killed when dropped. Its query log records every query
+/// sparkboard sends.
+pub struct Prometheus {
+    child: Option<Child>,
+    pub url: String,
+    pub dir: PathBuf,
+}
+
+impl Prometheus {
+    /// Starts it scraping the sim at `sim_url` and waits until both targets are up.
+    pub async fn start(test: &str, sim_url: &str) -> Prometheus {
+        let dir = scratch_dir(&format!("prometheus-{test}"));
+        let target = sim_url.trim_start_matches("http://");
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  query_log_file: {queries}\n\
+                 scrape_configs:\n\
+                 \x20 - job_name: cadvisor\n    metrics_path: /metrics/cadvisor\n    static_configs: [{{targets: ['{target}']}}]\n\
+                 \x20 - job_name: kube-state-metrics\n    metrics_path: /metrics/kube-state-metrics\n    honor_labels: true\n    static_configs: [{{targets: ['{target}']}}]\n",
+                queries = dir.join("queries.log").display()
+            ),
+        )
+        .expect("prometheus config");
+        let port = free_port();
+        let binary = std::env::var("PROMETHEUS").unwrap_or_else(|_| "prometheus".into());
+        let log = std::fs::File::create(dir.join("prometheus.log")).expect("prometheus log");
+        let child = Command::new(&binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=1d")
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {binary} (set PROMETHEUS, or run `make test-tools`): {e}"));
+        let prometheus = Prometheus { child: Some(child), url: format!("http://127.0.0.1:{port}"), dir };
+        let up = format!("{}/api/v1/query?query=sum(up)", prometheus.url);
+        eventually("Prometheus scraping both of the sim's targets", Duration::from_secs(60), || async {
+            let answer: serde_json::Value = reqwest::get(&up).await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
+            match answer["data"]["result"][0]["value"][1].as_str() {
+                Some("2") => Ok(()),
+                other => Err(format!("sum(up) = {other:?}")),
+            }
+        })
+        .await;
+        prometheus
+    }
+
+    /// Stops it, as an outage would.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The queries it has answered so far (its query log, one JSON object per line).
+    pub fn queries(&self) -> Vec<serde_json::Value> {
+        let log = std::fs::read_to_string(self.dir.join("queries.log")).unwrap_or_default();
+        log.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
