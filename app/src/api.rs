@@ -371,6 +371,40 @@ pub struct MetricSeries {
     /// `[time, value]` in time order; times missing from the source are gaps (no point), and
     /// values are always finite.
     pub points: Vec<(Timestamp, f64)>,
+    /// Set on a series that stands for many executors (`pod` is then `executors`): at each time,
+    /// the largest, median or smallest value among them. See `summarise` in the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<Aggregate>,
+}
+
+/// How a summary series folds many executors into one line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    Max,
+    Median,
+    Min,
+}
+
+impl Aggregate {
+    pub const ALL: [Aggregate; 3] = [Aggregate::Max, Aggregate::Median, Aggregate::Min];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Max => "max",
+            Aggregate::Median => "median",
+            Aggregate::Min => "min",
+        }
+    }
+}
+
+/// Which executors a summarised answer still draws one by one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Executors the job had in the range.
+    pub executors: usize,
+    /// Pods drawn one by one: OOM-killed ones first, then those closest to their memory limit.
+    pub shown: Vec<String>,
 }
 
 /// A container the kernel killed for memory (reason OOMKilled, or exit code 137).
@@ -427,6 +461,9 @@ pub struct JobMetrics {
     /// OOM kills of the job's containers, oldest first.
     pub events: Vec<OomKill>,
     pub errors: Vec<PanelError>,
+    /// Set when executors were folded into max, median and min (`summarise=N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
 }
 
 /// How bad a log event is, read from its line (log4j, Python logging, JSON `level`, zap, klog).

@@ -1,7 +1,7 @@
 //! How values read on screen. Pure functions, so the server's render and the browser's hydration
 //! produce the same text.
 
-use crate::api::JobState;
+use crate::api::{JobState, MetricUnit};
 use jiff::Timestamp;
 
 /// A timestamp as `2026-11-21 05:52:03` (UTC): stable between server and browser, sortable by eye.
@@ -36,9 +36,46 @@ pub fn state_badge_class(state: JobState) -> &'static str {
     }
 }
 
+/// A measured value in its unit: bytes in binary units as Kubernetes writes limits (`1.5 GiB`),
+/// cores (`0.25 cores`), a ratio as a percentage.
+pub fn quantity(value: f64, unit: MetricUnit) -> String {
+    if !value.is_finite() {
+        return "—".to_string();
+    }
+    match unit {
+        MetricUnit::Bytes => {
+            const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+            let mut v = value;
+            let mut i = 0;
+            while v.abs() >= 1024.0 && i < UNITS.len() - 1 {
+                v /= 1024.0;
+                i += 1;
+            }
+            match i {
+                0 => format!("{v:.0} B"),
+                _ if v.abs() >= 100.0 => format!("{v:.0} {}", UNITS[i]),
+                _ => format!("{v:.1} {}", UNITS[i]),
+            }
+        }
+        MetricUnit::Cores if value.abs() < 10.0 => format!("{value:.2} cores"),
+        MetricUnit::Cores => format!("{value:.1} cores"),
+        MetricUnit::Ratio => format!("{:.0} %", value * 100.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantities_read_in_their_units() {
+        assert_eq!(quantity(512.0, MetricUnit::Bytes), "512 B");
+        assert_eq!(quantity(1.5 * 1024.0 * 1024.0 * 1024.0, MetricUnit::Bytes), "1.5 GiB");
+        assert_eq!(quantity(300.0 * 1024.0 * 1024.0, MetricUnit::Bytes), "300 MiB");
+        assert_eq!(quantity(0.25, MetricUnit::Cores), "0.25 cores");
+        assert_eq!(quantity(0.873, MetricUnit::Ratio), "87 %");
+        assert_eq!(quantity(f64::NAN, MetricUnit::Cores), "—");
+    }
 
     #[test]
     fn durations_read_naturally() {

@@ -19,6 +19,7 @@ pub mod format;
 mod live;
 pub mod log_query;
 pub mod logs;
+pub mod metrics;
 pub mod query;
 pub mod routes;
 #[cfg(feature = "ssr")]

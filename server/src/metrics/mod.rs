@@ -90,6 +90,7 @@ impl MetricsService {
             limits,
             events: from_pods::oom_kills(&detail.pods),
             errors,
+            summary: None,
         }
     }
 }

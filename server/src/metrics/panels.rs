@@ -43,6 +43,7 @@ fn to_series(metric: Metric, series: Series) -> Option<MetricSeries> {
         metric,
         unit: metric.unit(),
         points: series.points,
+        aggregate: None,
     })
 }
 

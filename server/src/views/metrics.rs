@@ -29,13 +29,16 @@ pub enum MetricsRequestError {
     /// `from`, `to` or `step` do not parse, or ask for too many points.
     #[error(transparent)]
     Range(#[from] RangeError),
+    /// `summarise` is not a count of executors to keep.
+    #[error("summarise={0:?} is not a number of executors from 0 to 1000")]
+    Summarise(String),
 }
 
 impl IntoResponse for MetricsRequestError {
     fn into_response(self) -> Response {
         let status = match self {
             MetricsRequestError::NotFound(..) => StatusCode::NOT_FOUND,
-            MetricsRequestError::Range(_) => StatusCode::BAD_REQUEST,
+            MetricsRequestError::Range(_) | MetricsRequestError::Summarise(_) => StatusCode::BAD_REQUEST,
         };
         (status, Json(json!({"error": self.to_string()}))).into_response()
     }
@@ -50,6 +53,26 @@ async fn job_metrics(
     let Some(detail) = can_view(&Caller, &key.namespace).then_some(()).and(state.job_detail(&key).await) else {
         return Err(MetricsRequestError::NotFound(key.namespace, key.name));
     };
-    let range = MetricsRange::parse(raw.as_deref().unwrap_or_default(), &detail, Timestamp::now())?;
-    Ok(Json(state.metrics.job_metrics(&detail, &range).await))
+    let raw = raw.unwrap_or_default();
+    let range = MetricsRange::parse(&raw, &detail, Timestamp::now())?;
+    let keep = summarise_param(&raw)?;
+    let mut metrics = state.metrics.job_metrics(&detail, &range).await;
+    if let Some(keep) = keep {
+        app::metrics::summary::summarise(&mut metrics, &detail.pods, keep);
+    }
+    Ok(Json(metrics))
+}
+
+/// `summarise=N`: beyond N executors, fold them into max, median and min (keeping N notable
+/// ones line by line). The page asks for it; scripts get every series unless they ask too.
+fn summarise_param(raw: &str) -> Result<Option<usize>, MetricsRequestError> {
+    let Some(value) = app::query::decoded_pairs(raw).into_iter().find(|(k, _)| k == "summarise").map(|(_, v)| v) else {
+        return Ok(None);
+    };
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n <= 1000)
+        .map(Some)
+        .ok_or_else(|| MetricsRequestError::Summarise(value))
 }
