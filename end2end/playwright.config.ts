@@ -36,7 +36,7 @@ export default defineConfig({
   },
   webServer: [
     demo(port, `--speed 3 --archive ${archive}/jobs`),
-    demo(sparkPort, `--archive ${archive}/spark --real-spark-drivers 1 --python ${python} --spark-event-log-dir ${archive}/events`, "ignore"),
+    demo(sparkPort, `--archive ${archive}/spark --metrics-sample-every 2 --real-spark-drivers 1 --python ${python} --spark-event-log-dir ${archive}/events`, "ignore"),
     demo(brokenPort, `--archive ${notADirectory}/jobs`, "ignore"),
   ],
 });

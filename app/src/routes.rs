@@ -4,6 +4,7 @@ mod deep_link;
 mod job;
 mod jobs;
 mod logs;
+mod metrics;
 mod not_found;
 
 use leptos::prelude::*;
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=jobs::JobsPage/>
                     <Route path=path!("/jobs/:namespace/:name") view=job::JobPage/>
                     <Route path=path!("/jobs/:namespace/:name/logs") view=logs::LogsPage/>
+                    <Route path=path!("/jobs/:namespace/:name/metrics") view=metrics::MetricsPage/>
                     <Route path=path!("/apps/:app_id") view=deep_link::NoJobForApp/>
                     <Route path=path!("/airflow/*rest") view=deep_link::NoJobForTask/>
                 </Routes>

@@ -170,6 +170,21 @@ async fn a_job_with_many_executors_is_asked_for_in_batches_and_comes_back_whole(
         assert!(memory_queries.iter().any(|q| q.contains(&pod.replace('.', r"\\."))), "no query names {pod}");
     }
     assert!(memory_queries.iter().all(|q| q.matches("-exec-").count() + q.matches("-driver").count() <= 5), "{memory_queries:#?}");
+
+    // What the page asks for: beyond four executors, the rest fold into max, median and min.
+    let summarised = get_json(&format!("{metrics_url}?summarise=4")).await;
+    assert_eq!(summarised["summary"]["executors"], 12, "{}", summarised["summary"]);
+    let shown: Vec<&str> = summarised["summary"]["shown"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(shown.len(), 4);
+    let memory: Vec<&Value> = summarised["series"].as_array().unwrap().iter().filter(|s| s["metric"] == "memory_working_set").collect();
+    let folded: Vec<&str> = memory.iter().filter(|s| s["pod"] == "executors").filter_map(|s| s["aggregate"].as_str()).collect();
+    assert_eq!(folded, ["max", "median", "min"]);
+    let drawn_alone: Vec<&str> =
+        memory.iter().filter(|s| s["aggregate"].is_null()).filter_map(|s| s["pod"].as_str()).filter(|p| p.contains("-exec-")).collect();
+    assert_eq!(drawn_alone.len(), 4, "{drawn_alone:?}");
+    assert!(drawn_alone.iter().all(|p| shown.contains(p)));
+    let status = reqwest::get(format!("{metrics_url}?summarise=lots")).await.unwrap().status();
+    assert_eq!(status, 400);
 }
 
 #[tokio::test(flavor = "multi_thread")]

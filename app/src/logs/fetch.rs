@@ -97,3 +97,10 @@ pub async fn next_tick() {
 pub fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
+
+/// GETs `url` and reads its body as JSON (the metrics page's requests).
+pub async fn json<T: serde::de::DeserializeOwned>(url: &str, signal: &AbortSignal) -> Result<T, FetchError> {
+    let mut body = Vec::new();
+    stream(url, signal, |chunk| body.extend_from_slice(&chunk)).await?;
+    serde_json::from_slice(&body).map_err(|e| FetchError::Network(format!("the answer is not what was expected: {e}")))
+}

@@ -122,12 +122,8 @@ fn series_label(pod: &str, container: &str, aggregate: Option<Aggregate>, pods: 
     }
     let found = pods.iter().find(|p| p.name == pod);
     let role = found.map(|p| p.role).unwrap_or(PodRole::Executor);
-    let source = LogSource {
-        role,
-        pod: pod.to_string(),
-        container: container.to_string(),
-        executor_id: found.and_then(|p| p.executor_id.clone()),
-    };
+    let source =
+        LogSource { role, pod: pod.to_string(), container: container.to_string(), executor_id: found.and_then(|p| p.executor_id.clone()) };
     let label = if several { format!("{}/{container}", source.label()) } else { source.label() };
     (label, if role == PodRole::Driver { LineKind::Driver } else { LineKind::Executor })
 }
@@ -149,7 +145,11 @@ fn measured(kind: ChartKind, metric: Metric, metrics: &JobMetrics, pods: &[Pod])
         })
         .collect();
     ordered.sort_by_key(|(line, _)| (line_rank(line.kind), natural_key(&line.label)));
-    let times: BTreeSet<Timestamp> = ordered.iter().flat_map(|(_, points)| points.iter().map(|p| p.0)).collect();
+    let mut times: BTreeSet<Timestamp> = ordered.iter().flat_map(|(_, points)| points.iter().map(|p| p.0)).collect();
+    // Requests and limits span the whole range, not only where something was measured.
+    if !times.is_empty() && matches!(kind, ChartKind::Memory | ChartKind::Cpu) {
+        times.extend([metrics.from, metrics.to]);
+    }
     let index: BTreeMap<Timestamp, usize> = times.iter().enumerate().map(|(i, t)| (*t, i)).collect();
     let mut rows: Vec<Row> = times.iter().map(|&t| Row { t, y: Vec::new() }).collect();
     for (line, points) in ordered {
@@ -345,13 +345,27 @@ mod tests {
                 series("app-exec-2", Metric::MemoryWorkingSet, &[(15, 50.0), (30, 90.0)]),
                 series("app-driver", Metric::CpuUsage, &[(0, 0.5)]),
             ],
-            requests: [("app-driver".to_string(), resources(8.0)), ("app-exec-2".to_string(), resources(60.0)), ("app-exec-10".to_string(), resources(60.0))]
-                .into_iter()
-                .collect(),
-            limits: [("app-driver".to_string(), resources(16.0)), ("app-exec-2".to_string(), resources(90.0)), ("app-exec-10".to_string(), resources(100.0))]
-                .into_iter()
-                .collect(),
-            events: vec![OomKill { time: Some(t(37)), pod: "app-exec-2".into(), container: Some("spark".into()), exit_code: Some(137), reason: Some("OOMKilled".into()) }],
+            requests: [
+                ("app-driver".to_string(), resources(8.0)),
+                ("app-exec-2".to_string(), resources(60.0)),
+                ("app-exec-10".to_string(), resources(60.0)),
+            ]
+            .into_iter()
+            .collect(),
+            limits: [
+                ("app-driver".to_string(), resources(16.0)),
+                ("app-exec-2".to_string(), resources(90.0)),
+                ("app-exec-10".to_string(), resources(100.0)),
+            ]
+            .into_iter()
+            .collect(),
+            events: vec![OomKill {
+                time: Some(t(37)),
+                pod: "app-exec-2".into(),
+                container: Some("spark".into()),
+                exit_code: Some(137),
+                reason: Some("OOMKilled".into()),
+            }],
             errors: Vec::new(),
             summary: None,
         };
@@ -367,13 +381,16 @@ mod tests {
             labels,
             ["driver", "exec-2", "exec-10", "driver request", "executor request", "driver limit", "executor limit (largest)", "OOM kill"]
         );
-        assert_eq!(chart.rows.iter().map(|r| r.t).collect::<Vec<_>>(), [t(0), t(15), t(30), t(45)]);
+        // The range's ends are rows too, so requests and limits span it.
+        assert_eq!(chart.rows.iter().map(|r| r.t).collect::<Vec<_>>(), [t(0), t(15), t(30), t(45), t(60)]);
+        assert_eq!(chart.rows[4].y[6], 100.0);
+        assert!(chart.rows[4].y[0].is_nan());
         // A series without a value at a time is a gap there.
         assert!(chart.rows[0].y[1].is_nan());
         assert_eq!(chart.rows[2].y[..3], [7.0, 90.0, 20.0]);
         // The kill at 37 s sits on the nearest row, at the killed executor's own limit.
         let oom: Vec<f64> = chart.rows.iter().map(|r| r.y[7]).collect();
-        assert!(oom[0].is_nan() && oom[1].is_nan() && oom[3].is_nan());
+        assert!(oom[0].is_nan() && oom[1].is_nan() && oom[3].is_nan() && oom[4].is_nan());
         assert_eq!(oom[2], 90.0);
         assert!(chart.has_data());
     }

@@ -15,8 +15,7 @@ pub const EXECUTORS: &str = "executors";
 /// `pods` says which pods are executors (a series of a pod not among them is left as it is).
 pub fn summarise(metrics: &mut JobMetrics, pods: &[Pod], keep: usize) {
     let executors: HashSet<&str> = pods.iter().filter(|p| p.role == PodRole::Executor).map(|p| p.name.as_str()).collect();
-    let with_series: BTreeSet<&str> =
-        metrics.series.iter().map(|s| s.pod.as_str()).filter(|pod| executors.contains(pod)).collect();
+    let with_series: BTreeSet<&str> = metrics.series.iter().map(|s| s.pod.as_str()).filter(|pod| executors.contains(pod)).collect();
     if with_series.len() <= keep {
         return;
     }
@@ -49,22 +48,15 @@ pub fn summarise(metrics: &mut JobMetrics, pods: &[Pod], keep: usize) {
 /// largest working set came to their memory limit (or by the largest working set, without a
 /// limit), in that order.
 fn notable(metrics: &JobMetrics, executors: &BTreeSet<&str>, keep: usize) -> Vec<String> {
-    let killed: Vec<String> = metrics
-        .events
-        .iter()
-        .filter(|e| executors.contains(e.pod.as_str()))
-        .map(|e| e.pod.clone())
-        .fold(Vec::new(), |mut seen, pod| {
+    let killed: Vec<String> =
+        metrics.events.iter().filter(|e| executors.contains(e.pod.as_str())).map(|e| e.pod.clone()).fold(Vec::new(), |mut seen, pod| {
             if !seen.contains(&pod) {
                 seen.push(pod);
             }
             seen
         });
-    let mut closeness: Vec<(f64, &str)> = executors
-        .iter()
-        .filter(|pod| !killed.iter().any(|k| k == *pod))
-        .map(|&pod| (peak_share(metrics, pod), pod))
-        .collect();
+    let mut closeness: Vec<(f64, &str)> =
+        executors.iter().filter(|pod| !killed.iter().any(|k| k == *pod)).map(|&pod| (peak_share(metrics, pod), pod)).collect();
     closeness.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     killed.into_iter().chain(closeness.into_iter().map(|(_, pod)| pod.to_string())).take(keep).collect()
 }

@@ -71,11 +71,11 @@ fn JobView(detail: JobDetail) -> impl IntoView {
                 <span class=format!("rounded px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {}", format::state_badge_class(job.state))
                       data-testid="state">{job.state.as_str()}</span>
                 <span class="text-sm text-gray-600">{format!("namespace {}", job.namespace)}</span>
-                // Metrics arrive with later work; shown, not yet linked.
                 <nav class="ml-auto flex gap-3 text-sm text-gray-400">
                     <a class="text-blue-700 hover:underline" data-testid="logs-link"
                        href=format!("/jobs/{}/{}/logs", job.namespace, job.name)>"Logs"</a>
-                    <span title="container metrics: coming">"Metrics"</span>
+                    <a class="text-blue-700 hover:underline" data-testid="metrics-link"
+                       href=format!("/jobs/{}/{}/metrics", job.namespace, job.name)>"Metrics"</a>
                     // Running: the live UI. Finished: the History Server's view, same URL.
                     {if job.state == crate::api::JobState::Running || (job.state.is_terminal() && job.app_id.is_some()) {
                         view! {

@@ -114,7 +114,14 @@ impl Sampler {
             let within: Vec<&Sample> = samples.iter().filter(|(t, _, _)| (from..=to).contains(t)).collect();
             for (metric, value) in [(Metric::CpuUsage, 1), (Metric::MemoryWorkingSet, 2)] {
                 let points = within.iter().map(|s| (s.0, if value == 1 { s.1 } else { s.2 })).collect();
-                series.push(MetricSeries { pod: pod.clone(), container: container.clone(), metric, unit: metric.unit(), points, aggregate: None });
+                series.push(MetricSeries {
+                    pod: pod.clone(),
+                    container: container.clone(),
+                    metric,
+                    unit: metric.unit(),
+                    points,
+                    aggregate: None,
+                });
             }
         }
         series.sort_by(|a, b| (a.metric, &a.pod, &a.container).cmp(&(b.metric, &b.pod, &b.container)));

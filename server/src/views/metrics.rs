@@ -69,10 +69,8 @@ fn summarise_param(raw: &str) -> Result<Option<usize>, MetricsRequestError> {
     let Some(value) = app::query::decoded_pairs(raw).into_iter().find(|(k, _)| k == "summarise").map(|(_, v)| v) else {
         return Ok(None);
     };
-    value
-        .parse::<usize>()
-        .ok()
-        .filter(|n| *n <= 1000)
-        .map(Some)
-        .ok_or_else(|| MetricsRequestError::Summarise(value))
+    match value.parse::<usize>() {
+        Ok(n) if n <= 1000 => Ok(Some(n)),
+        _ => Err(MetricsRequestError::Summarise(value)),
+    }
 }
