@@ -114,6 +114,11 @@ pub fn chart(kind: ChartKind, metrics: &JobMetrics, pods: &[Pod]) -> ChartData {
     }
 }
 
+/// A pod's short name, as the log viewer labels it: `driver`, `exec-3`, or the pod's name.
+pub fn pod_label(pod: &str, pods: &[Pod]) -> String {
+    series_label(pod, "", None, pods, false).0
+}
+
 /// A line's name: `driver`, `exec-3` (with the container when a pod has several measured ones),
 /// `executors max`.
 fn series_label(pod: &str, container: &str, aggregate: Option<Aggregate>, pods: &[Pod], several: bool) -> (String, LineKind) {

@@ -15,6 +15,29 @@ pub async fn get_job(namespace: String, name: String) -> Result<Option<JobDetail
     Ok(expect_context::<crate::ssr::Jobs>().0.job(namespace, name).await)
 }
 
+/// A page about one job (its log, its metrics): loads the job the address names and shows
+/// `page` of it, titled `what`; a job the dashboard does not know is the 404 page, a failed load
+/// says so.
+pub fn job_subpage(what: &'static str, page: impl Fn(JobDetail) -> AnyView + Send + Sync + 'static) -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default())));
+    let job = Resource::new(move || id.get(), |(namespace, name)| get_job(namespace, name));
+    let title = move || format!("{what} · {} · sparkboard", id.get().1);
+    view! {
+        <leptos_meta::Title text=title/>
+        <Suspense fallback=|| view! { <p class="text-gray-500">"Loading the job…"</p> }>
+            {move || job.get().map(|result| match result {
+                Ok(Some(detail)) => page(detail),
+                Ok(None) => {
+                    let (namespace, name) = id.get();
+                    view! { <NoSuchJob what=format!("The dashboard knows no job {namespace}/{name}.")/> }.into_any()
+                }
+                Err(e) => view! { <p class="rounded bg-red-50 p-2 text-red-800">{format!("Could not load the job: {e}")}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn JobPage() -> impl IntoView {
     let params = use_params_map();

@@ -22,39 +22,20 @@ mod sidebar;
 mod state;
 mod toolbar;
 
-use super::job::get_job;
-use super::not_found::NoSuchJob;
+use super::job::job_subpage;
 use crate::api::Job;
 use crate::format;
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use state::{Logs, UrlState};
 
 #[component]
 pub fn LogsPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = Memo::new(move |_| params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default())));
-    let job = Resource::new(move || id.get(), |(namespace, name)| get_job(namespace, name));
-    let title = move || format!("Logs · {} · sparkboard", id.get().1);
-    view! {
-        <Title text=title/>
-        <Suspense fallback=|| view! { <p class="text-gray-500">"Loading the job…"</p> }>
-            {move || job.get().map(|result| match result {
-                Ok(Some(detail)) => {
-                    let url = UrlState::parse(&query.with_untracked(|m| m.to_query_string()));
-                    view! { <LogsView job=detail.job url/> }.into_any()
-                }
-                Ok(None) => {
-                    let (namespace, name) = id.get();
-                    view! { <NoSuchJob what=format!("The dashboard knows no job {namespace}/{name}.")/> }.into_any()
-                }
-                Err(e) => view! { <p class="rounded bg-red-50 p-2 text-red-800">{format!("Could not load the job: {e}")}</p> }.into_any(),
-            })}
-        </Suspense>
-    }
-    .into_any()
+    job_subpage("Logs", move |detail| {
+        let url = UrlState::parse(&query.with_untracked(|m| m.to_query_string()));
+        view! { <LogsView job=detail.job url/> }.into_any()
+    })
 }
 
 #[component]

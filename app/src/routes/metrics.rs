@@ -9,14 +9,12 @@
 
 mod plot;
 
-use super::job::get_job;
-use super::not_found::NoSuchJob;
+use super::job::job_subpage;
 use crate::api::{JobDetail, JobMetrics, MetricsSource, Panel};
 use crate::format;
 use crate::metrics::chart::{self, ChartKind};
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 /// How often a running job's metrics sampled from metrics-server are asked again; Prometheus'
 /// every third time (its points are a scrape interval apart anyway).
@@ -31,29 +29,12 @@ const RANGES: [(&str, &str); 5] =
 
 #[component]
 pub fn MetricsPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = Memo::new(move |_| params.with(|p| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default())));
-    let job = Resource::new(move || id.get(), |(namespace, name)| get_job(namespace, name));
-    let title = move || format!("Metrics · {} · sparkboard", id.get().1);
-    view! {
-        <Title text=title/>
-        <Suspense fallback=|| view! { <p class="text-gray-500">"Loading the job…"</p> }>
-            {move || job.get().map(|result| match result {
-                Ok(Some(detail)) => {
-                    let range = query.with_untracked(|q| q.get("range")).unwrap_or_default();
-                    let range = if RANGES.iter().any(|(v, _)| *v == range) { range } else { String::new() };
-                    view! { <MetricsView detail range/> }.into_any()
-                }
-                Ok(None) => {
-                    let (namespace, name) = id.get();
-                    view! { <NoSuchJob what=format!("The dashboard knows no job {namespace}/{name}.")/> }.into_any()
-                }
-                Err(e) => view! { <p class="rounded bg-red-50 p-2 text-red-800">{format!("Could not load the job: {e}")}</p> }.into_any(),
-            })}
-        </Suspense>
-    }
-    .into_any()
+    job_subpage("Metrics", move |detail| {
+        let range = query.with_untracked(|q| q.get("range")).unwrap_or_default();
+        let range = if RANGES.iter().any(|(v, _)| *v == range) { range } else { String::new() };
+        view! { <MetricsView detail range/> }.into_any()
+    })
 }
 
 /// Where the page's data stands (only the browser loads it).
@@ -206,14 +187,7 @@ fn OomKills(metrics: Signal<Option<JobMetrics>>, detail: RwSignal<JobDetail>) ->
             let rows = events
                 .into_iter()
                 .map(|kill| {
-                    let label = detail.with(|d| {
-                        let pod = d.pods.iter().find(|p| p.name == kill.pod);
-                        match pod.and_then(|p| p.executor_id.clone()) {
-                            Some(id) => format!("exec-{id}"),
-                            None if pod.is_some_and(|p| p.role == crate::api::PodRole::Driver) => "driver".to_string(),
-                            None => kill.pod.clone(),
-                        }
-                    });
+                    let label = detail.with(|d| chart::pod_label(&kill.pod, &d.pods));
                     let limit = limits
                         .get(&kill.pod)
                         .and_then(|c| kill.container.as_ref().and_then(|name| c.get(name)).or_else(|| c.values().next()))
