@@ -5,6 +5,7 @@
 
 use super::AppState;
 use super::access::{Caller, can_view};
+use crate::metrics::SparkRest;
 use crate::metrics::range::{MetricsRange, RangeError};
 use crate::model::pod::JobKey;
 use app::api::JobMetrics;
@@ -51,5 +52,7 @@ async fn job_metrics(
         return Err(MetricsRequestError::NotFound(key.namespace, key.name));
     };
     let range = MetricsRange::parse(raw.as_deref().unwrap_or_default(), &detail, Timestamp::now())?;
-    Ok(Json(state.metrics.job_metrics(&detail, &range).await))
+    // The Spark UI's upstream as the proxy would pick it: the driver, or the History Server.
+    let spark = SparkRest { client: &state.ui_client, upstream: state.ui_client.upstream(state.model.spark_ui(&key)) };
+    Ok(Json(state.metrics.job_metrics(&detail, &range, spark).await))
 }
