@@ -359,6 +359,10 @@ pub enum Panel {
     Throttling,
     /// Requests and limits.
     Resources,
+    /// The per-executor table of Spark's own metrics ([`SparkExecutors`]), from the driver's
+    /// REST API or the History Server: a driver that fails or hangs is an error of this panel
+    /// only, so the containers' charts are still drawn.
+    Executors,
 }
 
 /// One time series of one container.
@@ -464,6 +468,94 @@ pub struct JobMetrics {
     /// Set when executors were folded into max, median and min (`summarise=N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<Summary>,
+    /// Spark's own view of its executors (peak memory by kind, GC, spill, shuffle): what the
+    /// containers' series cannot tell apart (heap against Python against off-heap). Defaulted
+    /// so that JSON written before it existed still reads.
+    #[serde(default)]
+    pub spark: SparkExecutors,
+}
+
+/// Where the executors' Spark metrics came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SparkSource {
+    /// The running driver's REST API (`/api/v1/applications/{id}/allexecutors`), reached
+    /// through the same route as the Spark UI proxy: live numbers.
+    Driver,
+    /// The History Server, once the driver is gone: the numbers as the event log ends.
+    HistoryServer,
+    /// Neither answered, or the job has no driver yet: see the `executors` panel's error.
+    #[default]
+    None,
+}
+
+/// Every executor Spark knew in the application, dead ones included, and the driver.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SparkExecutors {
+    pub from: SparkSource,
+    /// In Spark's order: the driver first, then executors as they were added.
+    pub executors: Vec<SparkExecutor>,
+}
+
+/// One executor (or the driver) as Spark's REST API reports it. Counters are Spark's totals
+/// over the executor's life; sizes are bytes, times milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SparkExecutor {
+    /// `driver`, or Spark's executor id (`1`, `2`, ...), as in the pods' `spark-exec-id`.
+    pub id: String,
+    /// `host:port` of its block manager, as Spark reports it (the pod IP on Kubernetes).
+    pub host_port: Option<String>,
+    /// Its pod, when the job's pods name this executor id, to join with the container series.
+    pub pod: Option<String>,
+    pub is_active: bool,
+    pub added_at: Option<Timestamp>,
+    pub removed_at: Option<Timestamp>,
+    /// Spark's words for why it was removed (`Executor killed by driver.`, a lost worker...).
+    pub remove_reason: Option<String>,
+    /// Peaks over its life; all `None` when Spark has no metrics of it yet (it omits them).
+    #[serde(default)]
+    pub peak: PeakMemory,
+    pub total_gc_time_ms: u64,
+    /// Time spent running tasks.
+    pub total_duration_ms: u64,
+    /// Spilled from memory (deserialized size) and to disk (serialized size), summed over the
+    /// stages that spilled: Spark's executor list has no spill, its stages have it per
+    /// executor. `None` when the stages could not be read.
+    pub memory_bytes_spilled: Option<u64>,
+    pub disk_bytes_spilled: Option<u64>,
+    pub total_shuffle_read: u64,
+    pub total_shuffle_write: u64,
+    pub total_input_bytes: u64,
+    pub failed_tasks: u64,
+    pub completed_tasks: u64,
+    /// Memory for storage and execution (Spark's unified memory), what `on_heap_*` peaks fill.
+    pub max_memory: u64,
+}
+
+/// Peak memory of one executor by kind, in bytes (Spark's `peakMemoryMetrics`). The process
+/// tree kinds (`python`, `other`, `jvm_rss`) are 0 unless the job sets
+/// `spark.executor.processTreeMetrics.enabled`: Spark does not tell "off" from "none".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeakMemory {
+    /// `JVMHeapMemory`.
+    pub jvm_heap: Option<u64>,
+    /// `JVMOffHeapMemory` (metaspace, code cache, ...; not direct buffers).
+    pub jvm_off_heap: Option<u64>,
+    /// `ProcessTreeJVMRSSMemory`: the JVM's resident memory.
+    pub jvm_rss: Option<u64>,
+    /// `ProcessTreePythonRSSMemory`: PySpark's Python workers, outside the JVM's heap and
+    /// often what gets a container OOM-killed.
+    pub python: Option<u64>,
+    /// `ProcessTreeOtherRSSMemory`: other child processes (R, pipes).
+    pub other: Option<u64>,
+    pub on_heap_execution: Option<u64>,
+    pub off_heap_execution: Option<u64>,
+    pub on_heap_storage: Option<u64>,
+    pub off_heap_storage: Option<u64>,
+    /// `DirectPoolMemory`: NIO direct buffers (Netty shuffle).
+    pub direct_pool: Option<u64>,
+    /// `MappedPoolMemory`.
+    pub mapped_pool: Option<u64>,
 }
 
 /// How bad a log event is, read from its line (log4j, Python logging, JSON `level`, zap, klog).
@@ -634,6 +726,19 @@ mod tests {
         assert_eq!(job.duration_at(now), Some(90.0));
         job.state = JobState::Completed;
         assert_eq!(job.duration_at(now), Some(4.0));
+    }
+
+    #[test]
+    fn metrics_written_before_spark_executors_still_read() {
+        let old = r#"{"source": "prometheus", "from": "2026-11-21T05:00:00Z", "to": "2026-11-21T06:00:00Z", "step_s": 15.0,
+            "history_since": null, "series": [], "requests": {}, "limits": {}, "events": [], "errors": []}"#;
+        let metrics: JobMetrics = serde_json::from_str(old).unwrap();
+        assert_eq!(metrics.spark, SparkExecutors { from: SparkSource::None, executors: vec![] });
+        let panel = PanelError { panel: Panel::Executors, kind: PanelErrorKind::Refused, message: "500".into() };
+        assert!(serde_json::to_string(&panel).unwrap().contains(r#""panel":"executors""#));
+        let executor = SparkExecutor { id: "driver".into(), ..SparkExecutor::default() };
+        let json = serde_json::to_string(&SparkExecutors { from: SparkSource::HistoryServer, executors: vec![executor] }).unwrap();
+        assert!(json.contains(r#""from":"history_server""#) && json.contains(r#""peak":{"jvm_heap":null"#), "{json}");
     }
 
     #[test]

@@ -80,6 +80,13 @@ fn panel_errors(metrics: &Value) -> Vec<(String, String)> {
     errors.map(|e| (e["panel"].as_str().unwrap_or_default().to_string(), e["kind"].as_str().unwrap_or_default().to_string())).collect()
 }
 
+/// The errors of the containers' panels. The sim's drivers serve no Spark UI (their pod IPs
+/// are loopback addresses nobody listens on), so the executors panel always has its own error
+/// here; Spark's executor metrics are tested against real drivers in `real_spark.rs`.
+fn container_panel_errors(metrics: &Value) -> Vec<(String, String)> {
+    panel_errors(metrics).into_iter().filter(|(panel, _)| panel != "executors").collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_scrapes_the_sim_and_the_api_draws_an_oom_killed_executor_against_its_limit() {
     let (_sim, _prometheus, dashboard, watched_from) = watched_world("metrics-oom").await;
@@ -100,7 +107,7 @@ async fn prometheus_scrapes_the_sim_and_the_api_draws_an_oom_killed_executor_aga
     })
     .await;
     assert_eq!(metrics["source"], "prometheus");
-    assert_eq!(panel_errors(&metrics), vec![], "{metrics}");
+    assert_eq!(container_panel_errors(&metrics), vec![], "{metrics}");
     // The step keeps a job's lifetime within 1000 points; this one is short, so every second.
     assert_eq!(metrics["step_s"], 1.0);
 
@@ -152,7 +159,7 @@ async fn a_job_with_many_executors_is_asked_for_in_batches_and_comes_back_whole(
         if missing.is_empty() { Ok(metrics) } else { Err(format!("no series for {missing:?}")) }
     })
     .await;
-    assert_eq!(panel_errors(&metrics), vec![], "{metrics}");
+    assert_eq!(container_panel_errors(&metrics), vec![], "{metrics}");
     let each_once = pods
         .iter()
         .all(|p| metrics["series"].as_array().unwrap().iter().filter(|s| s["metric"] == "cpu_usage" && s["pod"] == *p).count() <= 1);
@@ -251,7 +258,7 @@ async fn without_prometheus_metrics_server_is_sampled_while_watched() {
     })
     .await;
     assert_eq!(time(&later["history_since"]), Some(since));
-    assert_eq!(panel_errors(&later), vec![]);
+    assert_eq!(container_panel_errors(&later), vec![]);
     let memory = values(series(&later, "memory_working_set", &executor).unwrap());
     assert!(memory.iter().all(|m| *m > 0.2 * EXECUTOR_LIMIT && *m < EXECUTOR_LIMIT), "{memory:?}");
     let cpu = values(series(&later, "cpu_usage", &executor).expect("CPU samples"));
@@ -260,4 +267,84 @@ async fn without_prometheus_metrics_server_is_sampled_while_watched() {
         series(&later, "cpu_usage", &executor).unwrap()["points"].as_array().unwrap().iter().filter_map(|p| time(&p[0])).collect();
     assert!(times.windows(2).all(|w| w[0] < w[1]), "samples in time order, each once");
     assert!(times[0] >= since);
+}
+
+/// A driver whose Spark REST API answers 500 to everything, as one out of heap does.
+async fn failing_driver() -> u16 {
+    let app =
+        axum::Router::new().fallback(|| async { (http::StatusCode::INTERNAL_SERVER_ERROR, "java.lang.OutOfMemoryError: Java heap space") });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    port
+}
+
+/// A driver that takes connections and never answers (a JVM in a long GC pause).
+async fn silent_driver() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    port
+}
+
+/// A running spark-submit driver pod whose Spark UI is `port` on loopback.
+fn driver_pod(name: &str, port: u16) -> Value {
+    let started = Timestamp::now().to_string();
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("{name}-driver"), "namespace": "stubs",
+                     "labels": {"spark-role": "driver", "spark-app-selector": format!("spark-{name}")}},
+        "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark:4.1.1",
+                 "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
+                 "ports": [{"name": "spark-ui", "containerPort": port}]}]},
+        "status": {"phase": "Running", "podIP": "127.0.0.1", "startTime": started,
+                   "containerStatuses": [{"name": "spark-kubernetes-driver", "ready": true, "restartCount": 0,
+                                          "state": {"running": {"startedAt": started}}}]}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_driver_that_fails_or_hangs_is_an_error_of_the_executors_panel_and_the_rest_still_comes() {
+    let sim = start_sim("metrics-spark-faults", &["--speed", "1"]);
+    for (name, port) in [("oom", failing_driver().await), ("gc", silent_driver().await)] {
+        let created = reqwest::Client::new()
+            .post(format!("{}/api/v1/namespaces/stubs/pods", sim.process.url))
+            .json(&driver_pod(name, port))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let dashboard = dashboard(&sim, &["--metrics-sample-every", "1"]).await;
+    let url = &dashboard.url;
+    let cases = [("oom", "refused", "answered 500 Internal Server Error"), ("gc", "timeout", "did not answer within")];
+    for (name, kind, says) in cases {
+        eventually(&format!("the dashboard to know stubs/{name}"), Duration::from_secs(30), || async {
+            let r = reqwest::get(format!("{url}/api/v1/jobs/stubs/{name}")).await.map_err(|e| e.to_string())?;
+            if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
+        })
+        .await;
+        let asked = std::time::Instant::now();
+        let response = reqwest::get(format!("{url}/api/v1/jobs/stubs/{name}/metrics")).await.unwrap();
+        assert!(asked.elapsed() < Duration::from_secs(15), "the page waited {:?} for a silent driver", asked.elapsed());
+        assert_eq!(response.status(), 200);
+        let metrics: Value = response.json().await.unwrap();
+        assert_eq!(panel_errors(&metrics), vec![("executors".to_string(), kind.to_string())], "{metrics}");
+        let message = metrics["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says) && message.contains("driver's Spark REST API at 127.0.0.1:"), "{message}");
+        if name == "oom" {
+            assert!(message.contains("OutOfMemoryError"), "Spark's own words are kept: {message}");
+        }
+        assert_eq!(metrics["spark"], serde_json::json!({"from": "none", "executors": []}));
+        // The containers' panels are whole.
+        let pod = format!("{name}-driver");
+        assert!(series(&metrics, "memory_working_set", &pod).is_some(), "{metrics}");
+        assert_eq!(metrics["requests"][&pod]["spark-kubernetes-driver"]["cpu"], 1.0);
+        assert_eq!(metrics["limits"][&pod]["spark-kubernetes-driver"]["memory"], 1_073_741_824.0);
+    }
 }

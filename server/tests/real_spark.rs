@@ -105,6 +105,28 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
         .unwrap();
     assert_eq!(kill.status(), 302);
     assert_eq!(kill.headers()["location"].to_str().unwrap(), format!("{prefix}/jobs/"));
+    // Spark's own executor metrics, from the running driver by the proxy's route: the driver's
+    // entry (`local[2]`: it is the only executor), with its peaks after its first heartbeat.
+    let metrics_url = format!("{}/api/v1/jobs/{namespace}/{job}/metrics", dashboard.url);
+    let driver_pod = pod["metadata"]["name"].as_str().unwrap().to_string();
+    let live = eventually("the driver's executor metrics with peaks", Duration::from_secs(60), || async {
+        let metrics = get_json(&metrics_url).await;
+        let driver = spark_driver_entry(&metrics, "driver")?;
+        if driver["peak"]["jvm_heap"].as_u64().is_some_and(|b| b > 0) { Ok(driver) } else { Err(metrics.to_string()) }
+    })
+    .await;
+    assert_eq!(live["pod"], driver_pod.as_str());
+    assert_eq!(live["is_active"], true);
+    assert!(live["host_port"].as_str().is_some_and(|h| h.starts_with("127.0.0.1:")), "{live}");
+    assert!(live["peak"]["jvm_off_heap"].as_u64() > Some(0), "{live}");
+    assert!(live["peak"]["python"].is_u64() && live["peak"]["other"].is_u64(), "process tree peaks are numbers: {live}");
+    assert!(live["completed_tasks"].as_u64() > Some(0) && live["max_memory"].as_u64() > Some(0), "{live}");
+    for counter in ["total_gc_time_ms", "total_duration_ms", "total_shuffle_read", "total_shuffle_write", "total_input_bytes"] {
+        assert!(live[counter].is_u64(), "{counter}: {live}");
+    }
+    assert!(live["memory_bytes_spilled"].is_u64() && live["disk_bytes_spilled"].is_u64(), "spill read from the stages: {live}");
+    assert!(time_of(&live["added_at"]).is_some() && live["removed_at"].is_null(), "{live}");
+
     // Jetty closes idle keep-alive connections after 8 s: a request after 9.5 s of quiet must
     // not land on a pooled connection the driver has closed.
     tokio::time::sleep(Duration::from_millis(9_500)).await;
@@ -158,8 +180,40 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
     .await;
     assert!(html.contains(&format!("setUIRoot('{shs}')")), "the History Server did not take the prefix");
     assert!(html.contains(&format!("setAppBasePath('/history/{app_id}')")));
+    // Spark's executor metrics now come from the History Server, as the event log ends.
+    let ended = eventually("the executor metrics from the History Server", Duration::from_secs(60), || async {
+        let metrics = get_json(&metrics_url).await;
+        if metrics["spark"]["from"] != "history_server" {
+            return Err(metrics.to_string());
+        }
+        spark_driver_entry(&metrics, "history_server")
+    })
+    .await;
+    assert_eq!(ended["pod"], driver_pod.as_str());
+    // Its peaks are what the event log kept: task-end and (with
+    // `spark.eventLog.logStageExecutorMetrics`) stage-end samples, zero for a short run.
+    assert!(ended["peak"]["jvm_heap"].is_u64(), "{ended}");
+    assert!(ended["completed_tasks"].as_u64() >= live["completed_tasks"].as_u64(), "{ended} after {live}");
+    assert!(ended["total_shuffle_write"].as_u64() > Some(0), "its SQL rounds shuffled: {ended}");
     // One job's link does not open the History Server's other applications.
     let listing = proxied.get(format!("{}{shs}/api/v1/applications", dashboard.url)).send().await.unwrap();
     assert_eq!(listing.status(), 403);
     drop(history);
+}
+
+/// The driver's entry in a metrics answer whose executors came `from` there, with no error of
+/// the executors panel.
+fn spark_driver_entry(metrics: &Value, from: &str) -> Result<Value, String> {
+    if let Some(error) = metrics["errors"].as_array().into_iter().flatten().find(|e| e["panel"] == "executors") {
+        return Err(format!("executors panel error: {error}"));
+    }
+    if metrics["spark"]["from"] != from {
+        return Err(format!("from {} instead of {from}", metrics["spark"]["from"]));
+    }
+    let mut executors = metrics["spark"]["executors"].as_array().into_iter().flatten();
+    executors.find(|e| e["id"] == "driver").cloned().ok_or_else(|| metrics.to_string())
+}
+
+fn time_of(value: &Value) -> Option<jiff::Timestamp> {
+    value.as_str()?.parse().ok()
 }

@@ -303,18 +303,15 @@ fn executor_count(from: Timestamp, to: Timestamp, pods: &[Pod]) -> ChartData {
 mod tests {
     use super::*;
     use crate::api::{MetricSeries, MetricsSource};
-
-    fn t(s: i64) -> Timestamp {
-        Timestamp::from_second(1_700_000_000 + s).unwrap()
-    }
+    use crate::metrics::test_support::{self, t};
 
     fn pod(name: &str, role: PodRole, exec: Option<&str>, started: Option<i64>, finished: Option<i64>) -> Pod {
-        serde_json::from_value(serde_json::json!({
-            "name": name, "role": role, "node": null, "instance_type": null, "capacity_type": null,
-            "phase": "Running", "restarts": 0, "exit_code": null, "reason": null,
-            "started_at": started.map(t), "finished_at": finished.map(t), "executor_id": exec,
-        }))
-        .unwrap()
+        Pod {
+            executor_id: exec.map(String::from),
+            started_at: started.map(t),
+            finished_at: finished.map(t),
+            ..test_support::pod(name, role)
+        }
     }
 
     fn series(pod: &str, metric: Metric, points: &[(i64, f64)]) -> MetricSeries {
@@ -373,6 +370,7 @@ mod tests {
             }],
             errors: Vec::new(),
             summary: None,
+            spark: Default::default(),
         };
         (metrics, pods)
     }

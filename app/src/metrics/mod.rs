@@ -3,4 +3,7 @@
 //! turns the answer into the charts' tables. Pure, on both sides.
 
 pub mod chart;
+pub mod executors;
 pub mod summary;
+#[cfg(test)]
+mod test_support;

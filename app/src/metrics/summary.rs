@@ -102,7 +102,7 @@ fn fold(group: &[&MetricSeries], aggregate: Aggregate) -> Vec<(Timestamp, f64)> 
 }
 
 /// The median of sorted, non-empty `values`.
-fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     let mid = values.len() / 2;
     if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 }
 }
@@ -111,19 +111,8 @@ fn median(values: &[f64]) -> f64 {
 mod tests {
     use super::*;
     use crate::api::{MetricsSource, OomKill, Resources};
+    use crate::metrics::test_support::{pod, t};
 
-    fn pod(name: &str, role: PodRole) -> Pod {
-        serde_json::from_value(serde_json::json!({
-            "name": name, "role": role, "node": null, "instance_type": null, "capacity_type": null,
-            "phase": "Running", "restarts": 0, "exit_code": null, "reason": null,
-            "started_at": null, "finished_at": null,
-        }))
-        .unwrap()
-    }
-
-    fn t(s: i64) -> Timestamp {
-        Timestamp::from_second(1_700_000_000 + s).unwrap()
-    }
 
     fn memory(pod: &str, values: &[f64]) -> MetricSeries {
         MetricSeries {
@@ -149,6 +138,7 @@ mod tests {
             events: Vec::new(),
             errors: Vec::new(),
             summary: None,
+            spark: Default::default(),
         }
     }
 

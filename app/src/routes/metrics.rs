@@ -6,7 +6,9 @@
 //! into max, median and min, so the page stays small at two hundred executors) and draws the
 //! charts ([`plot`]). While the job runs it follows the job's stream and asks again every few
 //! seconds ([`REFRESH`]); a panel whose data failed says why in its place, the others are drawn.
+//! Below the charts, Spark's own numbers per executor ([`executors`]).
 
+mod executors;
 mod plot;
 
 use super::job::job_subpage;
@@ -93,6 +95,7 @@ fn MetricsView(detail: JobDetail, range: String) -> impl IntoView {
                 {ChartKind::ALL.into_iter().map(|kind| view! { <ChartPanel kind metrics=Signal::derive(metrics) detail/> }).collect_view()}
             </div>
             <OomKills metrics=Signal::derive(metrics) detail/>
+            <executors::ExecutorTable metrics=Signal::derive(metrics) pods=Signal::derive(move || detail.with(|d| d.pods.clone())) job_path=job_path.clone()/>
         </div>
     }
     .into_any()
@@ -292,7 +295,7 @@ fn wire_up(detail: RwSignal<JobDetail>, range: RwSignal<String>, load: RwSignal<
     if let Ok(handle) = set_interval_with_handle(
         move || {
             ticks.update_value(|t| *t = t.wrapping_add(1));
-            if running() && (sampled() || ticks.get_value() % 3 == 0) {
+            if running() && (sampled() || ticks.get_value().is_multiple_of(3)) {
                 fetch_now();
             }
         },

@@ -9,6 +9,10 @@
 //!
 //! Requests, limits and OOM kills come from the job's pods in the model ([`from_pods`]), so they
 //! are there whatever the source; [`range`] reads the request's span and step.
+//!
+//! Spark's own view of its executors (peak memory by kind, GC, spill, shuffle) comes from its
+//! REST API where the job's Spark UI is served ([`spark_rest`], read by [`spark_executors`]),
+//! asked at the same time as the series.
 
 pub mod batch;
 pub mod from_pods;
@@ -18,9 +22,12 @@ pub mod prometheus;
 pub mod promql;
 pub mod range;
 pub mod sampler;
+pub mod spark_executors;
+pub mod spark_rest;
 
 use crate::model::pod::JobKey;
-use app::api::{JobDetail, JobMetrics, MetricsSource};
+use app::api::{JobDetail, JobMetrics, MetricSeries, MetricsSource, PanelError};
+use jiff::Timestamp;
 use panels::PrometheusSource;
 use range::MetricsRange;
 use sampler::Sampler;
@@ -61,24 +68,13 @@ impl MetricsService {
         }
     }
 
-    /// `detail`'s metrics over `range`. Never fails as a whole: a source's failure is an error
-    /// of the panels it feeds.
-    pub async fn job_metrics(&self, detail: &JobDetail, range: &MetricsRange) -> JobMetrics {
+    /// `detail`'s metrics over `range`, with Spark's executors from `spark`. Never fails as a
+    /// whole: a source's failure is an error of the panels it feeds.
+    pub async fn job_metrics(&self, detail: &JobDetail, range: &MetricsRange, spark: SparkRest<'_>) -> JobMetrics {
         let (requests, limits) = from_pods::requests_and_limits(&detail.pods);
-        let pods = from_pods::ran_within(&detail.pods, range);
-        let namespace = &detail.job.namespace;
-        let (series, errors, history_since) = match self {
-            MetricsService::Prometheus(prometheus) if !pods.is_empty() => {
-                let (series, errors) = prometheus.series(namespace, &pods, range).await;
-                (series, errors, None)
-            }
-            MetricsService::MetricsServer(sampler) if !pods.is_empty() => {
-                let key = JobKey { namespace: namespace.clone(), name: detail.job.name.clone() };
-                let sampled = sampler.samples(&key, &pods, range.from, range.to).await;
-                (sampled.series, sampled.errors, sampled.since)
-            }
-            _ => Default::default(),
-        };
+        let ((series, mut errors, history_since), (spark, spark_error)) =
+            tokio::join!(self.series(detail, range), spark_rest::executors(spark.client, spark.upstream, &detail.pods));
+        errors.extend(spark_error);
         JobMetrics {
             source: self.source(),
             from: range.from,
@@ -91,6 +87,32 @@ impl MetricsService {
             events: from_pods::oom_kills(&detail.pods),
             errors,
             summary: None,
+            spark,
         }
     }
+
+    /// The containers' series over `range`, the panels that failed, and where history starts.
+    async fn series(&self, detail: &JobDetail, range: &MetricsRange) -> (Vec<MetricSeries>, Vec<PanelError>, Option<Timestamp>) {
+        let pods = from_pods::ran_within(&detail.pods, range);
+        let namespace = &detail.job.namespace;
+        match self {
+            MetricsService::Prometheus(prometheus) if !pods.is_empty() => {
+                let (series, errors) = prometheus.series(namespace, &pods, range).await;
+                (series, errors, None)
+            }
+            MetricsService::MetricsServer(sampler) if !pods.is_empty() => {
+                let key = JobKey { namespace: namespace.clone(), name: detail.job.name.clone() };
+                let sampled = sampler.samples(&key, &pods, range.from, range.to).await;
+                (sampled.series, sampled.errors, sampled.since)
+            }
+            _ => Default::default(),
+        }
+    }
+}
+
+/// Where a job's executor metrics are asked for: the Spark UI proxy's client (its pool) and
+/// the upstream it resolved for the job ([`crate::ui_proxy::UiClient::upstream`]).
+pub struct SparkRest<'a> {
+    pub client: &'a crate::ui_proxy::UiClient,
+    pub upstream: crate::ui_proxy::Upstream,
 }

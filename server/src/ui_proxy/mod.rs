@@ -52,6 +52,72 @@ impl UiClient {
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(connector);
         UiClient { client, kill_enabled, history }
     }
+
+    /// Where a job's Spark UI (and its REST API) is served now, from what the model says of
+    /// it (`ui`) and the configured History Server. The one place that decides it, for the
+    /// proxy and for the executor metrics alike.
+    pub fn upstream(&self, ui: SparkUi) -> Upstream {
+        match ui {
+            SparkUi::Driver { authority, app_id } => Upstream::Driver { authority, app_id },
+            SparkUi::Starting { state, .. } => Upstream::Unavailable(Unavailable::Starting { state }),
+            SparkUi::NotRunning { state, app_id, finished_at } => match (&self.history, app_id) {
+                (None, _) => Upstream::Unavailable(Unavailable::NotRunning { state, why: " (no History Server is configured)" }),
+                (Some(_), None) => {
+                    Upstream::Unavailable(Unavailable::NotRunning { state, why: " (and it never reported a Spark application id)" })
+                }
+                (Some(authority), Some(app_id)) => Upstream::History { authority: authority.clone(), app_id, finished_at },
+            },
+            SparkUi::NoSuchJob => Upstream::Unavailable(Unavailable::NoSuchJob),
+        }
+    }
+
+    /// `GET http://{authority}{path_and_query}` on the shared pool, with no body and nothing
+    /// of any client's request: the authority comes from [`UiClient::upstream`]. Callers bound
+    /// the wait (the pool only bounds the connect).
+    pub async fn get(&self, authority: &str, path_and_query: &str) -> Result<http::Response<hyper::body::Incoming>, UpstreamError> {
+        let uri: Uri =
+            format!("http://{authority}{path_and_query}").parse().map_err(|e: http::uri::InvalidUri| UpstreamError(e.to_string()))?;
+        let request =
+            http::Request::get(uri).header(header::HOST, authority).body(Body::empty()).map_err(|e| UpstreamError(e.to_string()))?;
+        self.client.request(request).await.map_err(|e| UpstreamError(error_chain(&e)))
+    }
+}
+
+/// A request to a driver or History Server that got no response: the causes, on one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UpstreamError(pub String);
+
+/// Where a job's Spark UI is served from now.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Upstream {
+    /// Its running driver's UI, at `ip:port`.
+    Driver { authority: String, app_id: Option<String> },
+    /// The History Server at `authority`, for a job whose driver is gone.
+    History { authority: String, app_id: String, finished_at: Option<jiff::Timestamp> },
+    /// Nowhere, and why.
+    Unavailable(Unavailable),
+}
+
+/// Why a job's Spark UI is served from nowhere.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unavailable {
+    NoSuchJob,
+    /// On its way to running a driver.
+    Starting {
+        state: app::api::JobState,
+    },
+    /// No driver runs, and the History Server cannot stand in (`why`, as words to append).
+    NotRunning {
+        state: app::api::JobState,
+        why: &'static str,
+    },
+}
+
+/// Whether a History Server that does not list an application that ended at `finished` may
+/// still be catching up, rather than never going to have it.
+pub fn history_may_lag(finished: Option<jiff::Timestamp>) -> bool {
+    finished.is_none_or(|t| jiff::Timestamp::now().duration_since(t).unsigned_abs() < HISTORY_LAG)
 }
 
 /// A History Server URL as `--history-server` takes it: `http://host:port`, no path.
@@ -230,16 +296,18 @@ async fn proxy(State(state): State<AppState>, Path(params): Path<Vec<(String, St
 /// The live UI, or the History Server's view once the driver is gone.
 async fn forward(state: &AppState, key: &JobKey, request: Request) -> Result<Response, ProxyError> {
     let id = checked(key)?;
-    let (prefix, rest) = split_prefix(request.uri()).map(|(p, r)| (p.to_string(), r.to_string())).ok_or(ProxyError::NoSuchJob(id))?;
-    match state.model.spark_ui(key) {
-        SparkUi::Driver { authority, .. } => {
+    let (prefix, rest) =
+        split_prefix(request.uri()).map(|(p, r)| (p.to_string(), r.to_string())).ok_or_else(|| ProxyError::NoSuchJob(id.clone()))?;
+    match state.ui_client.upstream(state.model.spark_ui(key)) {
+        Upstream::Driver { authority, .. } => {
             send(&state.ui_client, &authority, &prefix, &rest, request, state.ui_client.kill_enabled).await
         }
-        SparkUi::Starting { state: job_state, .. } => Err(ProxyError::DriverStarting { state: job_state.to_string() }),
-        SparkUi::NotRunning { state: job_state, app_id, finished_at } => {
-            to_history(&state.ui_client, key, job_state.to_string(), app_id, finished_at, &rest, request.uri().query()).await
+        Upstream::History { authority, app_id, finished_at } => {
+            to_history(&state.ui_client, key, &authority, app_id, finished_at, &rest, request.uri().query()).await
         }
-        SparkUi::NoSuchJob => Err(ProxyError::NoSuchJob(format!("{}/{}", key.namespace, key.name))),
+        Upstream::Unavailable(Unavailable::Starting { state }) => Err(ProxyError::DriverStarting { state: state.to_string() }),
+        Upstream::Unavailable(Unavailable::NotRunning { state, why }) => Err(ProxyError::NotRunning { state: state.to_string(), why }),
+        Upstream::Unavailable(Unavailable::NoSuchJob) => Err(ProxyError::NoSuchJob(id)),
     }
 }
 
@@ -262,29 +330,17 @@ fn checked(key: &JobKey) -> Result<String, ProxyError> {
 async fn to_history(
     client: &UiClient,
     key: &JobKey,
-    job_state: String,
-    app_id: Option<String>,
+    authority: &str,
+    app_id: String,
     finished: Option<jiff::Timestamp>,
     rest: &str,
     query: Option<&str>,
 ) -> Result<Response, ProxyError> {
-    let Some(authority) = &client.history else {
-        return Err(ProxyError::NotRunning { state: job_state, why: " (no History Server is configured)" });
-    };
-    let Some(app_id) = app_id else {
-        return Err(ProxyError::NotRunning { state: job_state, why: " (and it never reported a Spark application id)" });
-    };
-    let lookup: Uri = format!("http://{authority}/api/v1/applications/{app_id}")
-        .parse()
-        .map_err(|e: http::uri::InvalidUri| ProxyError::HistoryUnreachable { authority: authority.clone(), detail: e.to_string() })?;
-    let request = http::Request::get(lookup)
-        .header(header::HOST, authority.as_str())
-        .body(Body::empty())
-        .map_err(|e| ProxyError::HistoryUnreachable { authority: authority.clone(), detail: e.to_string() })?;
-    let status = match tokio::time::timeout(CONNECT_TIMEOUT * 2, client.client.request(request)).await {
+    let unreachable = |detail: String| ProxyError::HistoryUnreachable { authority: authority.to_string(), detail };
+    let status = match tokio::time::timeout(CONNECT_TIMEOUT * 2, client.get(authority, &format!("/api/v1/applications/{app_id}"))).await {
         Ok(Ok(response)) => response.status(),
-        Ok(Err(e)) => return Err(ProxyError::HistoryUnreachable { authority: authority.clone(), detail: error_chain(&e) }),
-        Err(_) => return Err(ProxyError::HistoryUnreachable { authority: authority.clone(), detail: "no answer".into() }),
+        Ok(Err(e)) => return Err(unreachable(e.0)),
+        Err(_) => return Err(unreachable("no answer".into())),
     };
     match status {
         s if s.is_success() => {
@@ -293,10 +349,9 @@ async fn to_history(
             Ok(Redirect::temporary(&format!("/jobs/{}/{}/shs/history/{app_id}{page}{query}", key.namespace, key.name)).into_response())
         }
         StatusCode::NOT_FOUND => {
-            let recent = finished.is_none_or(|t| jiff::Timestamp::now().duration_since(t).unsigned_abs() < HISTORY_LAG);
-            Err(if recent { ProxyError::HistoryPending { app_id } } else { ProxyError::HistoryMissing { app_id } })
+            Err(if history_may_lag(finished) { ProxyError::HistoryPending { app_id } } else { ProxyError::HistoryMissing { app_id } })
         }
-        other => Err(ProxyError::HistoryUnreachable { authority: authority.clone(), detail: format!("it answered {other}") }),
+        other => Err(unreachable(format!("it answered {other}"))),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::AppState;
 use super::access::{Caller, can_view};
+use crate::metrics::SparkRest;
 use crate::metrics::range::{MetricsRange, RangeError};
 use crate::model::pod::JobKey;
 use app::api::JobMetrics;
@@ -56,7 +57,9 @@ async fn job_metrics(
     let raw = raw.unwrap_or_default();
     let range = MetricsRange::parse(&raw, &detail, Timestamp::now())?;
     let keep = summarise_param(&raw)?;
-    let mut metrics = state.metrics.job_metrics(&detail, &range).await;
+    // The Spark UI's upstream as the proxy would pick it: the driver, or the History Server.
+    let spark = SparkRest { client: &state.ui_client, upstream: state.ui_client.upstream(state.model.spark_ui(&key)) };
+    let mut metrics = state.metrics.job_metrics(&detail, &range, spark).await;
     if let Some(keep) = keep {
         app::metrics::summary::summarise(&mut metrics, &detail.pods, keep);
     }
