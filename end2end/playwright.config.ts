@@ -5,7 +5,7 @@ import { defineConfig } from "@playwright/test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, demo } from "./shared";
+import { chromium, demo, prometheus } from "./shared";
 
 const port = Number(process.env.E2E_PORT ?? 3107);
 // A fresh job archive per run, so that jobs archived by an earlier run do not show up.
@@ -16,8 +16,12 @@ const brokenPort = port + 1;
 const notADirectory = join(archive, "not-a-directory");
 writeFileSync(notADirectory, "");
 // A third dashboard whose running jobs get real local Spark drivers (pyspark, Java 17) and a
-// real History Server, for the Spark UI through the proxy.
+// real History Server, for the Spark UI through the proxy. It plays in real time, so a real
+// Prometheus scraping its simulated cluster (served on simPort) holds the history of its jobs'
+// containers at the times the dashboard knows them.
 const sparkPort = port + 2;
+const simPort = port + 3;
+const prometheusPort = port + 4;
 const python = process.env.PYTHON ?? "../.tools/venv/bin/python";
 
 export default defineConfig({
@@ -36,7 +40,12 @@ export default defineConfig({
   },
   webServer: [
     demo(port, `--speed 3 --archive ${archive}/jobs`),
-    demo(sparkPort, `--archive ${archive}/spark --metrics-sample-every 2 --real-spark-drivers 1 --python ${python} --spark-event-log-dir ${archive}/events`, "ignore"),
+    prometheus(prometheusPort, `127.0.0.1:${simPort}`, archive),
+    demo(
+      sparkPort,
+      `--archive ${archive}/spark --sim-listen 127.0.0.1:${simPort} --prometheus http://127.0.0.1:${prometheusPort} --prometheus-scrape-interval 2 --real-spark-drivers 1 --python ${python} --spark-event-log-dir ${archive}/events`,
+      "ignore",
+    ),
     demo(brokenPort, `--archive ${notADirectory}/jobs`, "ignore"),
   ],
 });

@@ -2,6 +2,8 @@
 // share: Debian's Chromium, never a downloaded browser, and the release binary's demo as the
 // dashboard under test.
 import type { LaunchOptions, PlaywrightTestConfig } from "@playwright/test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 type WebServer = Exclude<NonNullable<PlaywrightTestConfig["webServer"]>, unknown[]>;
 
@@ -30,5 +32,38 @@ export function demo(port: number, flags: string, output: "pipe" | "ignore" = "p
     timeout: 60_000,
     stdout: output,
     stderr: output,
+  };
+}
+
+/** A real Prometheus (Debian's, `PROMETHEUS`) on `port`, scraping the simulated cluster at
+ * `target` (host:port) every `every` seconds into a fresh directory under `dir`, as the
+ * cluster's cAdvisor and kube-state-metrics. */
+export function prometheus(port: number, target: string, dir: string, every = 2): WebServer {
+  const config = join(dir, "prometheus.yml");
+  writeFileSync(
+    config,
+    [
+      "global:",
+      `  scrape_interval: ${every}s`,
+      `  scrape_timeout: ${every}s`,
+      "scrape_configs:",
+      "  - job_name: cadvisor",
+      "    metrics_path: /metrics/cadvisor",
+      `    static_configs: [{targets: ['${target}']}]`,
+      "  - job_name: kube-state-metrics",
+      "    metrics_path: /metrics/kube-state-metrics",
+      "    honor_labels: true",
+      `    static_configs: [{targets: ['${target}']}]`,
+      "",
+    ].join("\n"),
+  );
+  const binary = process.env.PROMETHEUS ?? "prometheus";
+  return {
+    command: `${binary} --config.file=${config} --storage.tsdb.path=${join(dir, "data")} --web.listen-address=127.0.0.1:${port} --storage.tsdb.retention.time=1d`,
+    url: `http://127.0.0.1:${port}/-/ready`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    stderr: "ignore",
   };
 }

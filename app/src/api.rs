@@ -489,6 +489,17 @@ pub enum SparkSource {
     None,
 }
 
+impl SparkSource {
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SparkSource::Driver => "driver",
+            SparkSource::HistoryServer => "history_server",
+            SparkSource::None => "none",
+        }
+    }
+}
+
 /// Every executor Spark knew in the application, dead ones included, and the driver.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SparkExecutors {

@@ -2,34 +2,13 @@
 // UI, through the dashboard's proxy, by job id. Every page renders, and every request the
 // browser makes stays under the job's prefix.
 import { expect, test, type Page } from "./fixtures";
+import { realDriverJob, sparkDemo } from "./pages/spark_demo";
 
-// playwright.config.ts starts this dashboard with a real Spark driver behind one running job.
-const base = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3107) + 2}`;
-
-type Job = { namespace: string; name: string };
+const base = sparkDemo;
 
 /** The prefix of a running job whose driver is a real Spark driver. */
 async function realDriverPrefix(page: Page): Promise<string> {
-  let found = "";
-  await expect
-    .poll(
-      async () => {
-        const list = await (await page.request.get(`${base}/api/v1/jobs?state=RUNNING&limit=1000`)).json();
-        for (const job of list.jobs as Job[]) {
-          const prefix = `/jobs/${job.namespace}/${job.name}/ui`;
-          // Not followed: a job that has just ended redirects to the History Server.
-          const r = await page.request.get(`${base}${prefix}/api/v1/applications`, { maxRedirects: 0 });
-          if (r.status() === 200) {
-            found = prefix;
-            return true;
-          }
-        }
-        return false;
-      },
-      { timeout: 150_000, intervals: [2_000] },
-    )
-    .toBe(true);
-  return found;
+  return `${await realDriverJob(page)}/ui`;
 }
 
 test("the Spark UI of a running job renders through the proxy, every request under its prefix", async ({ page }) => {

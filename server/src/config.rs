@@ -344,6 +344,11 @@ impl MetricsArgs {
 pub struct DemoArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
+    /// Also serve the simulated cluster's API at this address (kubectl, a Prometheus scraping
+    /// its kubelets' `/metrics/cadvisor` and `/metrics/kube-state-metrics`): the same cluster
+    /// the dashboard watches in-process.
+    #[arg(long, env = "SPARKBOARD_SIM_LISTEN")]
+    pub sim_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub metrics: MetricsArgs,
     #[command(flatten)]

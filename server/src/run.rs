@@ -88,6 +88,16 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         }
     }
     let sim = Sim::start(&options);
+    if let Some(addr) = args.sim_listen {
+        let listener = bind(addr).await?;
+        println!("simulated cluster listening on http://{}", listener.local_addr()?);
+        let router = sim.router();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                eprintln!("sparkboard: the simulated cluster's listener stopped: {e}");
+            }
+        });
+    }
     let client = connect(ClusterConnection::InProcess(sim.router())).await?;
     let setup = Setup {
         sources: Sources { namespaces: Vec::new(), controller_selectors: args.labels.controller_selectors() },

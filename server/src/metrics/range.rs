@@ -12,6 +12,8 @@ pub const DEFAULT_POINTS: i64 = 1000;
 pub const MAX_POINTS: i64 = 11_000;
 /// How far back a job with no known start is shown.
 const NO_START: SignedDuration = SignedDuration::from_hours(1);
+/// How far back a running job is shown when its start is after our clock's now.
+const SKEWED_START: SignedDuration = SignedDuration::from_mins(5);
 
 /// A validated request range.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -63,8 +65,15 @@ impl MetricsRange {
             }
         }
         let job = &job.job;
+        let asked_from = from.is_some();
         let to = to.or(job.finished_at).unwrap_or(now);
-        let from = from.or(job.submitted_at).or(job.started_at).unwrap_or_else(|| to.checked_sub(NO_START).unwrap_or(to));
+        let before = |span: SignedDuration| to.checked_sub(span).unwrap_or(to);
+        let mut from = from.or(job.submitted_at).or(job.started_at).unwrap_or_else(|| before(NO_START));
+        if from >= to && !asked_from {
+            // A running job that started "after now": the cluster's clock is ahead of ours.
+            // Its metrics are stamped with ours, so the last minutes still show them.
+            from = before(SKEWED_START);
+        }
         if from >= to {
             return Err(RangeError::Empty);
         }
@@ -110,6 +119,9 @@ mod tests {
         assert_eq!((range.to, range.step), (now, 1));
         let unknown = MetricsRange::parse("", &job(None, None), now).unwrap();
         assert_eq!(unknown.from, t("2026-11-21T11:00:00Z"));
+        // The cluster's clock runs ahead of ours: the last minutes, not a refusal.
+        let ahead = MetricsRange::parse("", &job(Some("2026-11-21T12:00:30Z"), None), now).unwrap();
+        assert_eq!((ahead.from, ahead.to), (t("2026-11-21T11:55:00Z"), now));
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn ExecutorTable(metrics: Signal<Option<JobMetrics>>, pods: Signal<Vec<crate
         _ => "",
     };
     view! {
-        <section class="rounded border border-gray-200 bg-white p-3" data-testid="executors" data-from=move || format!("{:?}", from.get())>
+        <section class="rounded border border-gray-200 bg-white p-3" data-testid="executors" data-from=move || from.get().map(SparkSource::as_str)>
             <h2 class="font-semibold">"Executors, as Spark measured them"</h2>
             <p class="mb-1 text-sm text-gray-600">{source}</p>
             <For each=move || errors.get() key=|m| m.clone() let:message>
