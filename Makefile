@@ -50,7 +50,7 @@ run: build $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION)
 test: build test-tools rust-tests e2e
 
 ## bench: performance figures, each beside its peer measured in the same run
-bench: build $(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) /usr/sbin/nginx /usr/bin/chromium
+bench: build $(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) /usr/sbin/nginx /usr/bin/chromium /usr/bin/prometheus
 	cargo bench --locked -p sparkboard
 	cd end2end && playwright test --config bench.config.ts
 

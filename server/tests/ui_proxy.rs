@@ -220,3 +220,85 @@ async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_r
     assert!(page.contains("cannot be reached") && page.contains("href=\"/jobs/ml/stub-ui\""), "{page}");
     assert!(page.contains("href=\"/jobs/ml/stub-ui/logs\""), "a way to the logs: {page}");
 }
+
+/// The size of the body the big-download test sends through the proxy.
+const BIG_BODY: usize = 256 * 1024 * 1024;
+const CHUNK: usize = 1024 * 1024;
+
+/// A driver UI that serves one large download (as `/api/v1/applications/{id}/logs`, the
+/// event-log zip, does): its first chunk, then nothing until `go` fires, then the rest as fast
+/// as the connection takes it.
+async fn big_download_upstream(go: tokio::sync::oneshot::Receiver<()>) -> u16 {
+    let go = Arc::new(tokio::sync::Mutex::new(Some(go)));
+    let app = Router::new().fallback(move || {
+        let go = go.clone();
+        async move {
+            let chunks = futures::stream::unfold((0usize, go), |(sent, go)| async move {
+                if sent == CHUNK {
+                    // Held back until the client has the first chunk: a proxy that buffered the
+                    // body would never let it through.
+                    if let Some(go) = go.lock().await.take() {
+                        let _ = go.await;
+                    }
+                }
+                (sent < BIG_BODY).then(|| (Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'z'; CHUNK])), (sent + CHUNK, go)))
+            });
+            ([("content-type", "application/octet-stream")], axum::body::Body::from_stream(chunks))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_download_streams_through_the_proxy_in_bounded_memory() {
+    let sim = start_sim("ui-proxy-big", &["--speed", "2"]);
+    let (go, gate) = tokio::sync::oneshot::channel();
+    let port = big_download_upstream(gate).await;
+    let driver = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "big-ui-driver", "namespace": "ml", "labels": {"spark-role": "driver", "spark-app-selector": "spark-big"}},
+        "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark:4.1.1", "ports": [{"name": "spark-ui", "containerPort": port}]}]},
+        "status": {"phase": "Running", "podIP": "127.0.0.1"}
+    });
+    let created = reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(&driver).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    let base = dashboard.url.clone();
+    eventually("the dashboard to know the job", Duration::from_secs(30), || async {
+        let r = reqwest::get(format!("{base}/api/v1/jobs/ml/big-ui")).await.map_err(|e| e.to_string())?;
+        if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
+    })
+    .await;
+    let (_, peak_before) = dashboard.memory();
+
+    let mut response = reqwest::get(format!("{base}/jobs/ml/big-ui/ui/api/v1/applications/spark-big/logs")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    // The first chunk arrives while the upstream still holds the rest back.
+    let mut received = 0usize;
+    while received < CHUNK {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), response.chunk())
+            .await
+            .expect("the first megabyte arrives before the upstream sends the rest: the proxy streams")
+            .unwrap()
+            .expect("more body");
+        received += chunk.len();
+    }
+    go.send(()).unwrap();
+    // Then the client reads slowly at first, so a proxy that read ahead without bound would hold
+    // most of the body by the time the reading speeds up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    while let Some(chunk) = response.chunk().await.expect("the body to the end") {
+        received += chunk.len();
+    }
+    assert_eq!(received, BIG_BODY, "every byte through");
+    let (_, peak_after) = dashboard.memory();
+    let grown = peak_after.saturating_sub(peak_before);
+    eprintln!("peak memory {} MiB before the download, {} MiB after", peak_before >> 20, peak_after >> 20);
+    assert!(grown < 64 * 1024 * 1024, "the dashboard's peak memory grew by {} MiB for a 256 MiB download", grown / (1024 * 1024));
+}

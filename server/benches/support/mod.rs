@@ -6,15 +6,23 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sparkboard::sim::objects::{self, PodSpec, Size};
 
-/// Serves the dashboard over `model` (no archive, no log sources, the proxy's defaults) on a
-/// loopback port, in the background; its address.
+/// Serves the dashboard over `model` (no archive, no log sources, no metrics source, the
+/// proxy's defaults) on a loopback port, in the background; its address.
 pub async fn serve_dashboard(model: std::sync::Arc<sparkboard::model::JobModel>) -> std::net::SocketAddr {
+    serve_dashboard_with(model, sparkboard::metrics::MetricsService::None).await
+}
+
+/// [`serve_dashboard`] with `metrics` as its metrics source (a real Prometheus, say).
+pub async fn serve_dashboard_with(
+    model: std::sync::Arc<sparkboard::model::JobModel>,
+    metrics: sparkboard::metrics::MetricsService,
+) -> std::net::SocketAddr {
     let state = sparkboard::views::AppState {
         model: model.clone(),
         archive: None,
         ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
         logs: sparkboard::logs::plan::LogService::without_sources(model),
-        metrics: sparkboard::metrics::MetricsService::None,
+        metrics,
     };
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(state, leptos);

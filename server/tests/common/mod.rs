@@ -17,6 +17,16 @@ pub struct Process {
 }
 
 impl Process {
+    /// Its resident memory now and at its peak (`VmRSS`, `VmHWM`), in bytes.
+    pub fn memory(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("the process' /proc status");
+        let field = |name: &str| -> u64 {
+            let line = status.lines().find_map(|l| l.strip_prefix(name)).unwrap_or_else(|| panic!("{name} in /proc status"));
+            line.trim().trim_end_matches("kB").trim().parse::<u64>().expect("a size in kB") * 1024
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
     /// Starts `sparkboard ARGS` and waits until it prints where it listens.
     pub fn start(args: &[&str]) -> Process {
         Process::start_with_env(args, &[])
