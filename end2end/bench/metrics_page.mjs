@@ -31,7 +31,17 @@ function watch({ mode, charts }) {
   const nextFrame = (dom) =>
     requestAnimationFrame(() => setTimeout(() => (window.__bench = { dom, rendered: performance.now() }), 0));
   if (mode === "document") {
-    addEventListener("load", () => nextFrame(performance.now()));
+    // Shown: loaded, and its text painted (a big text document paints after its load event).
+    let loaded = null;
+    let painted = null;
+    const finish = () => {
+      if (loaded !== null && painted !== null) window.__bench = { dom: loaded, rendered: Math.max(loaded, painted) };
+    };
+    addEventListener("load", () => requestAnimationFrame(() => setTimeout(() => ((loaded = performance.now()), finish()), 0)));
+    new PerformanceObserver((list) => {
+      const fcp = list.getEntriesByName("first-contentful-paint")[0];
+      if (fcp) (painted = fcp.startTime), finish();
+    }).observe({ type: "paint", buffered: true });
     return;
   }
   const drawn = (kind) => {
@@ -66,7 +76,9 @@ async function recordNetwork(context, page) {
   });
   cdp.on("Network.dataReceived", (e) => {
     const r = requests.get(e.requestId);
-    if (r) r.streamed += e.encodedDataLength;
+    // Chromium leaves encodedDataLength at 0 here for some requests (the EventSource); the
+    // stream is not compressed, so its decoded length is what came over the wire.
+    if (r) r.streamed += e.encodedDataLength || e.dataLength;
   });
   cdp.on("Network.loadingFinished", (e) => {
     const r = requests.get(e.requestId);
@@ -76,10 +88,12 @@ async function recordNetwork(context, page) {
   return requests;
 }
 
-/** What a request of the metrics page was for. */
-function category(request) {
+/** What a request was for: the data (the metrics answer, or the plain document itself), the
+ * page's own assets, or the job's live stream. */
+function category(request, mode) {
+  if (mode === "document") return "data";
   const path = new URL(request.url).pathname;
-  if (path.startsWith("/api/") && path.endsWith("/metrics")) return "api";
+  if (path.startsWith("/api/") && path.endsWith("/metrics")) return "data";
   if (path.startsWith("/api/")) return "stream";
   if (request.type === "Document") return "html";
   if (path.endsWith(".wasm")) return "wasm";
@@ -89,11 +103,11 @@ function category(request) {
 }
 
 /** Bytes by category; a request still open (the job's live stream) counts what it got so far. */
-function bytesOf(requests) {
-  const bytes = { html: 0, js: 0, wasm: 0, css: 0, other: 0, api: 0, stream: 0 };
-  for (const r of requests.values()) bytes[category(r)] += r.total ?? r.streamed;
+function bytesOf(requests, mode) {
+  const bytes = { html: 0, js: 0, wasm: 0, css: 0, other: 0, data: 0, stream: 0 };
+  for (const r of requests.values()) bytes[category(r, mode)] += r.total ?? r.streamed;
   bytes.page = bytes.html + bytes.js + bytes.wasm + bytes.css + bytes.other;
-  bytes.total = bytes.page + bytes.api + bytes.stream;
+  bytes.total = bytes.page + bytes.data + bytes.stream;
   return bytes;
 }
 
@@ -106,11 +120,16 @@ async function load(browser, url, mode) {
     await page.addInitScript(watch, { mode, charts: CHARTS });
     await page.goto(url, { waitUntil: "commit", timeout: TIMEOUT_MS });
     await page.waitForFunction(() => window.__bench !== undefined, undefined, { timeout: TIMEOUT_MS, polling: 50 });
-    const timing = await page.evaluate(() => {
+    // When the data was asked for and when it was in: the metrics call (sent once the page is
+    // hydrated), or the document itself.
+    const timing = await page.evaluate((mode) => {
       const fcp = performance.getEntriesByName("first-contentful-paint")[0];
-      const api = performance.getEntriesByType("resource").find((e) => new URL(e.name).pathname.endsWith("/metrics"));
-      return { ...window.__bench, fcp_ms: fcp ? fcp.startTime : null, api_end_ms: api ? api.responseEnd : null };
-    });
+      const data =
+        mode === "page"
+          ? performance.getEntriesByType("resource").find((e) => new URL(e.name).pathname.endsWith("/metrics"))
+          : performance.getEntriesByType("navigation")[0];
+      return { ...window.__bench, fcp_ms: fcp?.startTime ?? null, data_start_ms: data?.startTime ?? null, data_end_ms: data?.responseEnd ?? null };
+    }, mode);
     if (timing.error) throw new Error(`${url} says: ${timing.error}`);
     const panels =
       mode === "page"
@@ -123,7 +142,14 @@ async function load(browser, url, mode) {
     const errors = await page.locator("[data-testid=panel-error]").allTextContents();
     // The last responses' loadingFinished may trail the frame the page was drawn in.
     await page.waitForTimeout(300);
-    return { rendered_ms: timing.rendered, dom_ms: timing.dom, fcp_ms: timing.fcp_ms, api_end_ms: timing.api_end_ms, panels, errors, bytes: bytesOf(requests) };
+    const { rendered: rendered_ms, dom: dom_ms, fcp_ms, data_start_ms, data_end_ms } = timing;
+    const list = [...requests.values()].map((r) => ({
+      path: new URL(r.url).pathname,
+      category: category(r, mode),
+      bytes: r.total ?? r.streamed,
+      finished: r.total !== null,
+    }));
+    return { rendered_ms, dom_ms, fcp_ms, data_start_ms, data_end_ms, panels, errors, bytes: bytesOf(requests, mode), requests: list };
   } finally {
     await context.close();
   }

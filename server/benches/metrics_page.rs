@@ -94,7 +94,7 @@ async fn main() {
     let begin = Instant::now();
     let prometheus = tools.start(scratch.path(), &data).await;
     println!(
-        "metrics page: job {NS}/{JOB}, a driver and {EXECUTORS} executors ({OOM_EXECUTOR} OOM-killed 1 h before the end), {HOURS} h of {SCRAPE_S} s samples"
+        "metrics page: job {NS}/{JOB}, a driver and {EXECUTORS} executors ({JOB}-exec-{OOM_EXECUTOR} OOM-killed 1 h before the end), {HOURS} h of {SCRAPE_S} s samples"
     );
     println!(
         "  setup (not a figure): {} samples of {} series, {:.0} MiB of OpenMetrics written in {:.1} s; promtool: {blocks} blocks in {:.1} s; Prometheus ready in {:.1} s",
@@ -660,7 +660,7 @@ async fn api_figures(client: &reqwest::Client, api: &str, peer: &PeerQueries) {
     }
 
     println!();
-    println!("API, {API_RUNS} runs each, interleaved                              p50         p99         bytes    gzip");
+    println!("{:<60} {:>11} {:>11} {:>11}    gzip", format!("API, {API_RUNS} runs each, interleaved"), "p50", "p99", "bytes");
     let ours = |name: &str, (p50, p99): (f64, f64), (raw, gz, would): (u64, Option<u64>, u64)| {
         let gzip = match gz {
             Some(gz) => size(gz),
@@ -748,51 +748,54 @@ fn p50_of(loads: &Value, field: &str) -> f64 {
 async fn browser_figures(browser: &Browser, page: &str, peer: &str) {
     let report = browser.run(page, peer).await;
     let (ours, theirs) = (&report["page"], &report["peer"]);
-    let first = &ours[0];
-    let panels: Vec<String> = ["memory", "cpu", "throttling", "executors"]
-        .iter()
-        .map(|kind| format!("{kind} {}", first["panels"][kind].as_str().unwrap_or("?")))
-        .collect();
     println!();
     println!(
-        "browser: headless Chromium, {PAGE_LOADS} cold loads each (after one of each to warm up), p50     sparkboard page   Prometheus JSON   page / JSON"
+        "{:<66} {:>15} {:>17} {:>13}",
+        format!("browser, {PAGE_LOADS} cold loads each after a warm-up, p50"),
+        "sparkboard page",
+        "Prometheus JSON",
+        "page / JSON"
     );
-    let row = |name: &str, page: f64, json: Option<f64>| {
-        let json_text = json.map_or("—".to_string(), |j| format!("{} ms", ms(j)));
-        let ratio = json.map_or(String::new(), |j| format!("{:.2}×", page / j));
-        println!("  {name:<80} {:>12} ms {json_text:>17} {ratio:>13}", ms(page));
+    let row = |name: &str, field: &str, with_peer: bool| {
+        let page = p50_of(ours, field);
+        let json = with_peer.then(|| p50_of(theirs, field));
+        let json_text = json.map_or("—".to_string(), |j| format!("{} ms", thousands_f(j)));
+        let ratio = json.filter(|j| *j > 0.0).map_or(String::new(), |j| format!("{:.2}×", page / j));
+        println!("  {name:<64} {:>12} ms {json_text:>17} {ratio:>13}", thousands_f(page));
     };
-    row("first contentful paint", p50_of(ours, "/fcp_ms") / 1e3, Some(p50_of(theirs, "/fcp_ms") / 1e3));
-    row("metrics answer received (responseEnd)", p50_of(ours, "/api_end_ms") / 1e3, None);
-    row(
-        "charts drawn, executors table there (next frame) / JSON shown (load event, next frame)",
-        p50_of(ours, "/rendered_ms") / 1e3,
-        Some(p50_of(theirs, "/rendered_ms") / 1e3),
-    );
+    row("first contentful paint", "/fcp_ms", true);
+    row("data asked for (metrics call sent / navigation)", "/data_start_ms", true);
+    row("data received (responseEnd)", "/data_end_ms", true);
+    row("drawn (4 charts + executors table / JSON loaded and painted)", "/rendered_ms", true);
     let bytes = |loads: &Value, field: &str| p50_of(loads, field) as u64;
-    let byte_row = |name: &str, page: u64, json: Option<u64>| {
+    let byte_row = |name: &str, field: &str, peer_field: Option<&str>| {
+        let page = bytes(ours, field);
+        let json = peer_field.map(|f| bytes(theirs, f));
         let json_text = json.map_or("—".to_string(), size);
-        let ratio = json.map_or(String::new(), |j| format!("{:.2}×", page as f64 / j as f64));
-        println!("  {name:<80} {:>15} {json_text:>17} {ratio:>13}", size(page));
+        let ratio = json.filter(|j| *j > 0).map_or(String::new(), |j| format!("{:.2}×", page as f64 / j as f64));
+        println!("  {name:<64} {:>15} {json_text:>17} {ratio:>13}", size(page));
     };
-    let assets = bytes(ours, "/bytes/page");
-    byte_row(
-        &format!(
-            "bytes received: page assets (html {}, js {}, wasm {}, css {}, other {})",
-            size(bytes(ours, "/bytes/html")),
-            size(bytes(ours, "/bytes/js")),
-            size(bytes(ours, "/bytes/wasm")),
-            size(bytes(ours, "/bytes/css")),
-            size(bytes(ours, "/bytes/other"))
-        ),
-        assets,
-        None,
+    byte_row("bytes received: the page's own assets", "/bytes/page", None);
+    byte_row("bytes received: the data (metrics answer / JSON document)", "/bytes/data", Some("/bytes/data"));
+    byte_row("bytes received: all", "/bytes/total", Some("/bytes/total"));
+    let first = &ours[0];
+    println!(
+        "  the page's assets: html {}, js {}, wasm {}, css {}, other {}; the job's live stream, while loading: {} ({} requests in all)",
+        size(bytes(ours, "/bytes/html")),
+        size(bytes(ours, "/bytes/js")),
+        size(bytes(ours, "/bytes/wasm")),
+        size(bytes(ours, "/bytes/css")),
+        size(bytes(ours, "/bytes/other")),
+        size(bytes(ours, "/bytes/stream")),
+        first["requests"].as_array().map_or(0, Vec::len)
     );
-    let answer = bytes(ours, "/bytes/api");
-    byte_row("bytes received: metrics answer / Prometheus' JSON document", answer, Some(bytes(theirs, "/bytes/total")));
-    byte_row("bytes received: live stream and other API calls (while loading)", bytes(ours, "/bytes/stream"), None);
-    byte_row("bytes received: all", bytes(ours, "/bytes/total"), Some(bytes(theirs, "/bytes/total")));
-    println!("  panels (first load): {}", panels.join(", "));
+    let panels: Vec<String> =
+        ["memory", "cpu", "throttling", "executors"].iter().map(|kind| format!("{kind} {}", first["panels"][kind].as_str().unwrap_or("?"))).collect();
+    println!(
+        "  panels (first load): {}; headless Chromium {}",
+        panels.join(", "),
+        report["chromium"].as_str().unwrap_or("(version unknown)")
+    );
 }
 
 fn ms(seconds: f64) -> String {
