@@ -76,36 +76,11 @@ async fn main() {
         return;
     };
     let scratch = Scratch::new();
-    let end = Timestamp::from_second(Timestamp::now().as_second()).expect("now in seconds");
-    let start = end - SignedDuration::from_hours(HOURS);
-    let timeline = Timeline { start, end, oom_at: end - SignedDuration::from_hours(1) };
-    let containers = timeline.containers();
-
-    let begin = Instant::now();
-    let input = scratch.path().join("cadvisor.om");
-    let written = write_openmetrics(&input, &containers);
-    let generated = begin.elapsed();
-    let begin = Instant::now();
-    let data = scratch.path().join("data");
-    let blocks = tools.backfill(&input, &data);
-    let backfilled = begin.elapsed();
-    // 600 MB the run no longer needs.
-    let _ = std::fs::remove_file(&input);
-    let begin = Instant::now();
-    let prometheus = tools.start(scratch.path(), &data).await;
+    let timeline = Timeline::ending_now();
     println!(
         "metrics page: job {NS}/{JOB}, a driver and {EXECUTORS} executors ({JOB}-exec-{OOM_EXECUTOR} OOM-killed 1 h before the end), {HOURS} h of {SCRAPE_S} s samples"
     );
-    println!(
-        "  setup (not a figure): {} samples of {} series, {:.0} MiB of OpenMetrics written in {:.1} s; promtool: {blocks} blocks in {:.1} s; Prometheus ready in {:.1} s",
-        thousands(written.samples),
-        written.series,
-        mib(written.bytes),
-        generated.as_secs_f64(),
-        backfilled.as_secs_f64(),
-        begin.elapsed().as_secs_f64()
-    );
-
+    let prometheus = fill_prometheus(&tools, &scratch, &timeline).await;
     let source = PrometheusSource {
         client: Prometheus::new(&prometheus.url, PROMETHEUS_TIMEOUT).expect("Prometheus' loopback URL"),
         limits: BatchLimits::default(),
@@ -116,17 +91,16 @@ async fn main() {
     let client = reqwest::Client::new();
     let api = format!("http://{dashboard}/api/v1/jobs/{NS}/{JOB}/metrics");
     let answer = check_answer(&client, &api).await;
+    let peer = PeerQueries::new(&prometheus.url, &timeline.pod_names(), &answer, limits);
     println!(
         "  sparkboard's settings: scrape interval {SCRAPE_S} s, {} pods per query ({} queries per request, {CONCURRENT_QUERIES} at a time); range {} to {}, step {} s, {} points per series",
         limits.max_pods,
-        batches(&timeline.pod_names().iter().map(String::as_str).collect::<Vec<_>>(), limits).len() * Metric::ALL.len(),
+        peer.batched.len(),
         answer.from,
         answer.to,
         answer.step_s,
         (answer.to.as_second() - answer.from.as_second()) / answer.step_s as i64 + 1
     );
-
-    let peer = PeerQueries::new(&prometheus.url, &timeline.pod_names(), &answer, limits);
     api_figures(&client, &api, &peer).await;
     match Browser::find() {
         Some(browser) => {
@@ -135,8 +109,36 @@ async fn main() {
         }
         None => println!("browser: skipped (needs node, Playwright in node_modules and Chromium at $CHROMIUM or /usr/bin/chromium)"),
     }
+    // Stopped before its directory goes (the guards would do the same on a panic).
     drop(prometheus);
     drop(scratch);
+}
+
+/// The OpenMetrics file written, backfilled into blocks and removed, and Prometheus started
+/// over them; the setup's times are printed (they are not figures: no peer, one run).
+async fn fill_prometheus(tools: &PrometheusTools, scratch: &Scratch, timeline: &Timeline) -> RunningPrometheus {
+    let begin = Instant::now();
+    let input = scratch.path().join("cadvisor.om");
+    let written = write_openmetrics(&input, &timeline.containers());
+    let generated = begin.elapsed();
+    let begin = Instant::now();
+    let data = scratch.path().join("data");
+    let blocks = tools.backfill(&input, &data);
+    let backfilled = begin.elapsed();
+    // Some 600 MB the run no longer needs.
+    let _ = std::fs::remove_file(&input);
+    let begin = Instant::now();
+    let prometheus = tools.start(scratch.path(), &data).await;
+    println!(
+        "  setup (not a figure): {} samples of {} series, {:.0} MiB of OpenMetrics written in {:.1} s; promtool: {blocks} blocks in {:.1} s; Prometheus ready in {:.1} s",
+        thousands(written.samples),
+        written.series,
+        mib(written.bytes),
+        generated.as_secs_f64(),
+        backfilled.as_secs_f64(),
+        begin.elapsed().as_secs_f64()
+    );
+    prometheus
 }
 
 /// A directory of this run's own, removed with everything in it when the run ends or panics.
@@ -184,6 +186,12 @@ struct Container {
 }
 
 impl Timeline {
+    /// A job that ran for the last [`HOURS`], to the second.
+    fn ending_now() -> Timeline {
+        let end = Timestamp::from_second(Timestamp::now().as_second()).expect("now in seconds");
+        Timeline { start: end - SignedDuration::from_hours(HOURS), end, oom_at: end - SignedDuration::from_hours(1) }
+    }
+
     fn driver_started(&self) -> Timestamp {
         self.start + SignedDuration::from_secs(5)
     }
@@ -362,14 +370,21 @@ struct Sample {
     throttled: f64,
 }
 
-/// The four cAdvisor families sparkboard asks Prometheus for (server/src/metrics/promql.rs),
-/// as OpenMetrics declares them (a counter's family name has no `_total`; its samples do), and
-/// how a sample's value reads.
-const FAMILIES: [(&str, &str, &str, fn(&Sample) -> String); 4] = [
-    ("container_memory_working_set_bytes", "gauge", "", |s| format!("{:.0}", s.memory)),
-    ("container_cpu_usage_seconds", "counter", "_total", |s| format!("{:.3}", s.cpu_seconds)),
-    ("container_cpu_cfs_periods", "counter", "_total", |s| format!("{:.0}", s.periods)),
-    ("container_cpu_cfs_throttled_periods", "counter", "_total", |s| format!("{:.0}", s.throttled)),
+/// One cAdvisor metric family as OpenMetrics declares it (a counter's family name has no
+/// `_total`; its samples do), and how a sample's value reads.
+struct Family {
+    name: &'static str,
+    kind: &'static str,
+    suffix: &'static str,
+    value: fn(&Sample) -> String,
+}
+
+/// The four families sparkboard asks Prometheus for (server/src/metrics/promql.rs).
+const FAMILIES: [Family; 4] = [
+    Family { name: "container_memory_working_set_bytes", kind: "gauge", suffix: "", value: |s| format!("{:.0}", s.memory) },
+    Family { name: "container_cpu_usage_seconds", kind: "counter", suffix: "_total", value: |s| format!("{:.3}", s.cpu_seconds) },
+    Family { name: "container_cpu_cfs_periods", kind: "counter", suffix: "_total", value: |s| format!("{:.0}", s.periods) },
+    Family { name: "container_cpu_cfs_throttled_periods", kind: "counter", suffix: "_total", value: |s| format!("{:.0}", s.throttled) },
 ];
 
 struct Written {
@@ -385,10 +400,10 @@ fn write_openmetrics(path: &Path, containers: &[Container]) -> Written {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut written = Written { samples: 0, series: 0, bytes: 0 };
     let fail = |e: std::io::Error| panic!("write {}: {e}", path.display());
-    for (family, kind, suffix, value) in FAMILIES {
-        writeln!(out, "# TYPE {family} {kind}").unwrap_or_else(fail);
+    for Family { name, kind, suffix, value } in FAMILIES {
+        writeln!(out, "# TYPE {name} {kind}").unwrap_or_else(fail);
         for c in containers {
-            let series = format!("{family}{suffix}{{namespace=\"{NS}\",pod=\"{}\",container=\"{}\"}} ", c.pod, c.name);
+            let series = format!("{name}{suffix}{{namespace=\"{NS}\",pod=\"{}\",container=\"{}\"}} ", c.pod, c.name);
             for sample in c.samples() {
                 writeln!(out, "{series}{} {}", value(&sample), sample.t).unwrap_or_else(fail);
                 written.samples += 1;
@@ -570,6 +585,37 @@ impl PeerQueries {
         (body.len() as u64, encoding)
     }
 
+    /// The panel queries over all pods, one after the other; the bytes they brought.
+    async fn whole_in_turn(&self, client: &reqwest::Client) -> u64 {
+        let mut bytes = 0;
+        for (_, query) in &self.whole {
+            bytes += self.query(client, query, false).await.0;
+        }
+        bytes
+    }
+
+    /// Sparkboard's batch queries, as many in flight as sparkboard sends; the bytes they brought.
+    async fn batched_like_sparkboard(&self, client: &reqwest::Client) -> u64 {
+        futures::stream::iter(&self.batched)
+            .map(|query| self.query(client, query, false))
+            .buffer_unordered(CONCURRENT_QUERIES)
+            .fold(0, |sum, (bytes, _)| async move { sum + bytes })
+            .await
+    }
+
+    /// The answers to `queries`, summed: raw, and gzipped as Prometheus sends them.
+    async fn bytes(&self, client: &reqwest::Client, queries: impl Iterator<Item = &str>) -> Bytes {
+        let mut bytes = Bytes { raw: 0, sent_gzip: Some(0), would_gzip: 0 };
+        for query in queries {
+            bytes.raw += self.query(client, query, false).await.0;
+            let (gz, encoding) = self.query(client, query, true).await;
+            assert_eq!(encoding.as_deref(), Some("gzip"), "Prometheus compresses for Accept-Encoding: gzip");
+            bytes.sent_gzip = bytes.sent_gzip.map(|sum| sum + gz);
+            bytes.would_gzip += gz;
+        }
+        bytes
+    }
+
     /// The GET address of `metric`'s whole query, for a browser to show as a document.
     fn document_url(&self, metric: Metric) -> String {
         let (_, query) = self.whole.iter().find(|(m, _)| *m == metric).expect("every panel has a query");
@@ -611,91 +657,82 @@ fn p50_p99(samples: &mut [f64]) -> (f64, f64) {
 /// interleaved so that a busy moment of the machine falls on all of them alike.
 async fn api_figures(client: &reqwest::Client, api: &str, peer: &PeerQueries) {
     let summarised = format!("{api}?summarise={KEEP}");
-    let every = api.to_string();
-    let prometheus_whole = || async {
-        let mut bytes = 0;
-        for (_, query) in &peer.whole {
-            bytes += peer.query(client, query, false).await.0;
-        }
-        bytes
-    };
-    let prometheus_batched = || async {
-        futures::stream::iter(&peer.batched)
-            .map(|query| peer.query(client, query, false))
-            .buffer_unordered(CONCURRENT_QUERIES)
-            .map(|(bytes, _)| bytes)
-            .fold(0, |sum, bytes| async move { sum + bytes })
-            .await
-    };
     // Warm-up: connections, Prometheus' page cache and chunk decoding, sparkboard's allocator.
     get(client, &summarised, false).await;
-    get(client, &every, false).await;
-    prometheus_whole().await;
-    prometheus_batched().await;
+    get(client, api, false).await;
+    peer.whole_in_turn(client).await;
+    peer.batched_like_sparkboard(client).await;
     let mut times: [Vec<f64>; 4] = Default::default();
     for _ in 0..API_RUNS {
         times[0].push(timed(get(client, &summarised, false)).await);
-        times[1].push(timed(get(client, &every, false)).await);
-        times[2].push(timed(prometheus_whole()).await);
-        times[3].push(timed(prometheus_batched()).await);
+        times[1].push(timed(get(client, api, false)).await);
+        times[2].push(timed(peer.whole_in_turn(client)).await);
+        times[3].push(timed(peer.batched_like_sparkboard(client)).await);
     }
-    let [ours_summarised, ours_every, theirs_whole, theirs_batched] = times.map(|mut t| p50_p99(&mut t));
+    let [summarised_time, every_time, whole_time, batched_time] = times.map(|mut t| p50_p99(&mut t));
+    let ways = [
+        Way {
+            name: format!("sparkboard ?summarise={KEEP} (what the page asks)"),
+            time: summarised_time,
+            bytes: sparkboard_bytes(client, &summarised).await,
+        },
+        Way { name: "sparkboard, every series".into(), time: every_time, bytes: sparkboard_bytes(client, api).await },
+        Way {
+            name: format!("Prometheus: the {} panel queries over all 201 pods, in turn", peer.whole.len()),
+            time: whole_time,
+            bytes: peer.bytes(client, peer.whole.iter().map(|(_, q)| q.as_str())).await,
+        },
+        Way {
+            name: format!("Prometheus: sparkboard's {} batch queries, {CONCURRENT_QUERIES} at a time", peer.batched.len()),
+            time: batched_time,
+            bytes: peer.bytes(client, peer.batched.iter().map(String::as_str)).await,
+        },
+    ];
+    print_api(&ways);
+}
 
-    let sizes = |url: String| async move {
-        let (raw, _) = get(client, &url, false).await;
-        let (gz, encoding) = get(client, &url, true).await;
-        (raw.len() as u64, encoding.map(|_| gz.len() as u64), gzip_size(&raw))
-    };
-    let summarised_bytes = sizes(summarised).await;
-    let every_bytes = sizes(every).await;
-    let (mut whole_raw, mut whole_gzip, mut batched_raw) = (0, 0, 0);
-    for (_, query) in &peer.whole {
-        whole_raw += peer.query(client, query, false).await.0;
-        let (gz, encoding) = peer.query(client, query, true).await;
-        assert_eq!(encoding.as_deref(), Some("gzip"), "Prometheus compresses for Accept-Encoding: gzip");
-        whole_gzip += gz;
-    }
-    for query in &peer.batched {
-        batched_raw += peer.query(client, query, false).await.0;
-    }
+/// One way of getting the answer: p50 and p99 seconds, and bytes.
+struct Way {
+    name: String,
+    time: (f64, f64),
+    bytes: Bytes,
+}
 
+/// An answer's size raw, gzipped when the server compresses for `Accept-Encoding: gzip`, and
+/// what gzip would make of it.
+struct Bytes {
+    raw: u64,
+    sent_gzip: Option<u64>,
+    would_gzip: u64,
+}
+
+/// Sparkboard's answer at `url`, raw and as it answers a client that accepts gzip.
+async fn sparkboard_bytes(client: &reqwest::Client, url: &str) -> Bytes {
+    let (raw, _) = get(client, url, false).await;
+    let (gz, encoding) = get(client, url, true).await;
+    Bytes { raw: raw.len() as u64, sent_gzip: encoding.map(|_| gz.len() as u64), would_gzip: gzip_size(&raw) }
+}
+
+fn print_api(ways: &[Way; 4]) {
     println!();
     println!("{:<60} {:>11} {:>11} {:>11}    gzip", format!("API, {API_RUNS} runs each, interleaved"), "p50", "p99", "bytes");
-    let ours = |name: &str, (p50, p99): (f64, f64), (raw, gz, would): (u64, Option<u64>, u64)| {
-        let gzip = match gz {
+    for way in ways {
+        let gzip = match way.bytes.sent_gzip {
             Some(gz) => size(gz),
-            None => format!("not sent (would be {})", size(would)),
+            None => format!("not sent (would be {})", size(way.bytes.would_gzip)),
         };
-        println!("  {name:<58} {:>8} ms {:>8} ms {:>11}    {gzip}", ms(p50), ms(p99), size(raw));
-    };
-    ours("sparkboard ?summarise=8 (what the page asks)", ours_summarised, summarised_bytes);
-    ours("sparkboard, every series", ours_every, every_bytes);
-    println!(
-        "  {:<58} {:>8} ms {:>8} ms {:>11}    {}",
-        format!("Prometheus: the {} panel queries over all 201 pods, in turn", peer.whole.len()),
-        ms(theirs_whole.0),
-        ms(theirs_whole.1),
-        size(whole_raw),
-        size(whole_gzip)
-    );
-    println!(
-        "  {:<58} {:>8} ms {:>8} ms {:>11}",
-        format!("Prometheus: sparkboard's {} batch queries, {CONCURRENT_QUERIES} at a time", peer.batched.len()),
-        ms(theirs_batched.0),
-        ms(theirs_batched.1),
-        size(batched_raw)
-    );
+        println!("  {:<58} {:>8} ms {:>8} ms {:>11}    {gzip}", way.name, ms(way.time.0), ms(way.time.1), size(way.bytes.raw));
+    }
+    let [summarised, every, whole, batched] = ways;
+    let (time, bytes) = (|a: &Way, b: &Way| a.time.0 / b.time.0, |a: &Way, b: &Way| a.bytes.raw as f64 / b.bytes.raw as f64);
     println!(
         "  ratios sparkboard / Prometheus (all pods) p50: summarised {:.2}, every series {:.2}; bytes: summarised {:.2}, every series {:.2}",
-        ours_summarised.0 / theirs_whole.0,
-        ours_every.0 / theirs_whole.0,
-        summarised_bytes.0 as f64 / whole_raw as f64,
-        every_bytes.0 as f64 / whole_raw as f64
+        time(summarised, whole),
+        time(every, whole),
+        bytes(summarised, whole),
+        bytes(every, whole)
     );
-    println!(
-        "  ratio sparkboard summarised / its own batch queries straight to Prometheus p50: {:.2}",
-        ours_summarised.0 / theirs_batched.0
-    );
+    println!("  ratio sparkboard summarised / its own batch queries straight to Prometheus p50: {:.2}", time(summarised, batched));
 }
 
 /// `raw` gzipped at the default level: what compression would save.
@@ -733,8 +770,9 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("run node {}: {e}", self.script.display()));
         assert!(output.status.success(), "{} failed: {}", self.script.display(), output.status);
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("{} printed no JSON report ({e}): {}", self.script.display(), String::from_utf8_lossy(&output.stdout)))
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!("{} printed no JSON report ({e}): {}", self.script.display(), String::from_utf8_lossy(&output.stdout))
+        })
     }
 }
 
@@ -789,8 +827,10 @@ async fn browser_figures(browser: &Browser, page: &str, peer: &str) {
         size(bytes(ours, "/bytes/stream")),
         first["requests"].as_array().map_or(0, Vec::len)
     );
-    let panels: Vec<String> =
-        ["memory", "cpu", "throttling", "executors"].iter().map(|kind| format!("{kind} {}", first["panels"][kind].as_str().unwrap_or("?"))).collect();
+    let panels: Vec<String> = ["memory", "cpu", "throttling", "executors"]
+        .iter()
+        .map(|kind| format!("{kind} {}", first["panels"][kind].as_str().unwrap_or("?")))
+        .collect();
     println!(
         "  panels (first load): {}; headless Chromium {}",
         panels.join(", "),

@@ -147,6 +147,17 @@ struct Inner {
 }
 
 impl Inner {
+    /// Whether `object` is a job the model holds or one of its pods: its events are that job's
+    /// history.
+    fn holds_job_of(&self, object: &ObjectRef) -> bool {
+        let id = (object.namespace.clone(), object.name.clone());
+        match object.kind.as_str() {
+            "SparkApplication" => self.jobs.contains_key(&JobKey { namespace: id.0, name: id.1 }),
+            "Pod" => self.pods.contains_key(&id),
+            _ => false,
+        }
+    }
+
     /// Every job to list: the live ones, and the gone ones no live job of the same id hides.
     fn all_jobs(&self) -> impl Iterator<Item = &Job> {
         self.jobs.values().chain(self.gone.values().filter(|g| !g.shadowed).map(|g| &g.job))
@@ -434,20 +445,41 @@ impl JobModel {
             .map(|e| e.message.as_str())
     }
 
+    /// Kubernetes deleted an event. One about a job the model holds stays with that job: the
+    /// API server deletes every event an hour after it (`--event-ttl`), and last night's
+    /// FailedScheduling or spot interruption is what an on-call engineer comes to read. It
+    /// leaves when its job leaves ([`Self::forget_events_about`]).
     pub fn delete_event(&self, namespace: &str, name: &str) {
-        Self::unlink_event(&mut self.write(), &(namespace.to_string(), name.to_string()));
+        let mut inner = self.write();
+        let id = (namespace.to_string(), name.to_string());
+        if !inner.events.get(&id).is_some_and(|e| inner.holds_job_of(&e.about)) {
+            Self::unlink_event(&mut inner, &id);
+        }
     }
 
-    /// A fresh full list of events in `namespace` (all when `None`).
+    /// A fresh full list of events in `namespace` (all when `None`); those missing from it go,
+    /// except the ones about a job the model holds (as in [`Self::delete_event`]).
     pub fn replace_events(&self, namespace: Option<&str>, events: Vec<EventSummary>) {
         let mut inner = self.write();
-        let gone: Vec<(String, String)> = inner.events.keys().filter(|(ns, _)| namespace.is_none_or(|n| n == ns)).cloned().collect();
+        let gone: Vec<(String, String)> = inner
+            .events
+            .iter()
+            .filter(|((ns, _), event)| namespace.is_none_or(|n| n == ns) && !inner.holds_job_of(&event.about))
+            .map(|(id, _)| id.clone())
+            .collect();
         for id in gone {
             Self::unlink_event(&mut inner, &id);
         }
         for event in events {
             inner.events_by_object.entry(event.about.clone()).or_default().insert(event.id.clone());
             inner.events.insert(event.id.clone(), event);
+        }
+    }
+
+    /// Drops every event about `object`, gone from the model with its job.
+    fn forget_events_about(inner: &mut Inner, object: &ObjectRef) {
+        for id in inner.events_by_object.remove(object).unwrap_or_default() {
+            inner.events.remove(&id);
         }
     }
 
@@ -576,19 +608,30 @@ impl JobModel {
                 }
                 None => false,
             };
-            // Deleted pods leave with their job; live ones wait for their app.
+            // Deleted pods leave with their job, and the events about them and the app (the
+            // gone job's detail keeps them); live pods wait for their app.
+            let mut left = Vec::new();
             if let Some(names) = inner.pods_by_job.get_mut(&key) {
                 names.retain(|name| {
                     let id = (key.namespace.clone(), name.clone());
                     let deleted = inner.pods.get(&id).is_none_or(|p| p.deleted);
                     if deleted {
                         inner.pods.remove(&id);
+                        left.push(ObjectRef { kind: "Pod".into(), namespace: id.0, name: id.1 });
                     }
                     !deleted
                 });
                 if names.is_empty() {
                     inner.pods_by_job.remove(&key);
                 }
+            }
+            // The app's own events only when a job left: at start-up, operator pods may be
+            // listed (and recomputed) before their app and its events.
+            if summary {
+                left.push(ObjectRef { kind: "SparkApplication".into(), namespace: key.namespace.clone(), name: key.name.clone() });
+            }
+            for object in &left {
+                Self::forget_events_about(inner, object);
             }
             let _ = self.feed.send(Touched { key, summary });
             return;
@@ -720,6 +763,46 @@ mod tests {
             &LabelKeys::default(),
         )
         .unwrap()
+    }
+
+    fn event(name: &str, kind: &str, about: &str) -> EventSummary {
+        EventSummary {
+            id: ("ns".into(), name.into()),
+            about: ObjectRef { kind: kind.into(), namespace: "ns".into(), name: about.into() },
+            time: Some("2026-11-21T05:00:00Z".parse().unwrap()),
+            warning: true,
+            reason: "FailedScheduling".into(),
+            message: name.into(),
+            count: 1,
+        }
+    }
+
+    fn event_names(model: &JobModel, job: &str) -> Vec<String> {
+        let Some(Detail::Here(detail)) = model.job_detail(&key(job)) else { panic!("no detail of {job}") };
+        let mut names: Vec<String> = detail.events.iter().map(|e| e.message.clone()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_jobs_events_outlive_kubernetes_ttl_and_leave_with_the_job() {
+        let model = JobModel::default();
+        model.apply_app(app("a", "RUNNING"));
+        model.apply_pod(pod("a-driver", "driver", Some("a"), "Running"));
+        model.apply_event(event("e1", "SparkApplication", "a"));
+        model.apply_event(event("e2", "Pod", "a-driver"));
+        model.apply_event(event("e3", "Node", "n1"));
+        // The API server's TTL deletes them all; a relist after a 410 misses them too.
+        model.delete_event("ns", "e1");
+        model.delete_event("ns", "e3");
+        model.replace_events(Some("ns"), Vec::new());
+        assert_eq!(event_names(&model, "a"), ["e1", "e2"]);
+        assert!(!model.read().events.contains_key(&("ns".into(), "e3".into())), "an event about no job goes");
+        // The job leaves Kubernetes: its page keeps them, the live index lets them go.
+        model.delete_pod("ns", "a-driver");
+        model.delete_app(&key("a"));
+        assert_eq!(event_names(&model, "a"), ["e1", "e2"]);
+        assert!(model.read().events.is_empty() && model.read().events_by_object.is_empty());
     }
 
     #[test]
