@@ -5,7 +5,8 @@
 //!   NDJSON, vs GNU `sort -m` merging the same timestamped files;
 //! - peak memory (RSS high-water mark) while streaming it, against the input's size;
 //! - time to the first line from S3 (SeaweedFS on loopback, 200 gzip objects), vs the first
-//!   byte of one raw GET of the same store.
+//!   byte of one raw GET of the same store, and vs what any merge must wait for: every
+//!   source's listings and first byte, all at once, by a plain client.
 //!
 //! Figures only: these machines are noisy, so nothing here asserts a time.
 
@@ -201,7 +202,9 @@ async fn first_line_from_s3(start: Timestamp) {
         }
     }
     let service = service(store.clone(), RecordFormat::Cri, CRI_DEFAULT);
-    let (mut ours, mut direct) = (Vec::new(), Vec::new());
+    let job = detail(start);
+    let (from, to) = (job.job.started_at.unwrap_or(start), job.job.finished_at.unwrap_or(start));
+    let (mut ours, mut direct, mut every) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..5 {
         let begin = Instant::now();
         let mut merge = service.open(detail(start), &LogQuery::default(), lookup()).await;
@@ -214,12 +217,34 @@ async fn first_line_from_s3(start: Timestamp) {
         body.next().await.unwrap().unwrap();
         direct.push(begin.elapsed().as_secs_f64() * 1000.0);
         tokio::time::sleep(Duration::from_millis(200)).await;
+        let begin = Instant::now();
+        every_first_byte(&store, &template, from, to).await;
+        every.push(begin.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    ours.sort_by(f64::total_cmp);
-    direct.sort_by(f64::total_cmp);
-    let (p50, d50) = (support::percentile(&ours, 0.5), support::percentile(&direct, 0.5));
-    println!(
-        "first line from S3 ({SOURCES} gzip objects, SeaweedFS): p50 {p50:.0} ms, vs one GET's first byte {d50:.1} ms: ratio {:.1}",
-        p50 / d50
-    );
+    for samples in [&mut ours, &mut direct, &mut every] {
+        samples.sort_by(f64::total_cmp);
+    }
+    let (p50, d50, e50) = (support::percentile(&ours, 0.5), support::percentile(&direct, 0.5), support::percentile(&every, 0.5));
+    println!("first line from S3 ({SOURCES} gzip objects, SeaweedFS): p50 {p50:.0} ms");
+    println!("  vs one GET's first byte {d50:.1} ms: ratio {:.1}", p50 / d50);
+    println!("  vs every source's listings and first byte, all at once, by a plain client {e50:.0} ms: ratio {:.2}", p50 / e50);
+}
+
+/// What any merge of the 200 sources must wait for at least: each source's listings under the
+/// template's prefixes and the first byte of its first object, all sources at once.
+async fn every_first_byte(store: &Arc<dyn ObjectStore>, template: &KeyTemplate, from: Timestamp, to: Timestamp) {
+    futures::future::join_all((0..SOURCES).map(|i| async move {
+        let name = pod(i);
+        let vars =
+            sparkboard::logs::key_template::KeyVars { namespace: NS, pod: &name, container: "spark-kubernetes-executor", app_id: None };
+        let mut keys = Vec::new();
+        for prefix in template.prefixes(&vars, from, to) {
+            keys.extend(store.list(&prefix).await.expect("a listing"));
+        }
+        let first = keys.into_iter().min().expect("an object per source");
+        let mut body = store.get_stream(&first).await.expect("a GET").expect("the object");
+        body.next().await.expect("a first chunk").expect("its bytes");
+    }))
+    .await;
 }

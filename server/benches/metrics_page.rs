@@ -760,16 +760,19 @@ impl Browser {
     /// Runs the script over `page` and `peer`; its JSON report.
     async fn run(&self, page: &str, peer: &str) -> Value {
         let config = json!({"page": page, "peer": peer, "loads": PAGE_LOADS, "chromium": self.chromium});
-        let output = tokio::process::Command::new("node")
+        // Spawned rather than `output()`, which would capture stderr too: the script's errors
+        // go straight to the bench's own stderr.
+        let node = tokio::process::Command::new("node")
             .arg(&self.script)
             .arg(config.to_string())
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
-            .output()
-            .await
+            .spawn()
             .unwrap_or_else(|e| panic!("run node {}: {e}", self.script.display()));
-        assert!(output.status.success(), "{} failed: {}", self.script.display(), output.status);
+        let output = node.wait_with_output().await.unwrap_or_else(|e| panic!("node {}: {e}", self.script.display()));
+        assert!(output.status.success(), "{} failed ({}): see its error above", self.script.display(), output.status);
         serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
             panic!("{} printed no JSON report ({e}): {}", self.script.display(), String::from_utf8_lossy(&output.stdout))
         })
