@@ -2,6 +2,7 @@
 
 use super::AppState;
 use super::access::{Caller, can_view};
+use super::json_body::JsonBody;
 use crate::model::pod::JobKey;
 use app::api::{JobDetail, JobList};
 use app::query::{JobQuery, QueryError};
@@ -9,7 +10,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 use serde_json::json;
 
 pub fn routes() -> Router<AppState> {
@@ -46,17 +47,21 @@ pub fn parse_query(raw: Option<&str>) -> Result<JobQuery, ApiError> {
     Ok(JobQuery::from_query_string(raw.unwrap_or_default())?)
 }
 
-async fn list_jobs(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<JobList>, ApiError> {
+async fn list_jobs(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<JsonBody<JobList>, ApiError> {
     let query = parse_query(raw.as_deref())?;
     let caller = Caller;
-    Ok(Json(state.model.query(&query, |namespace| can_view(&caller, namespace))))
+    Ok(JsonBody::for_request(&headers, state.model.query(&query, |namespace| can_view(&caller, namespace))))
 }
 
-async fn get_job(State(state): State<AppState>, Path((namespace, name)): Path<(String, String)>) -> Result<Json<JobDetail>, ApiError> {
+async fn get_job(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<JsonBody<JobDetail>, ApiError> {
     let caller = Caller;
     let key = JobKey { namespace, name };
     match can_view(&caller, &key.namespace).then_some(()).and(state.job_detail(&key).await) {
-        Some(detail) => Ok(Json(detail)),
+        Some(detail) => Ok(JsonBody::for_request(&headers, detail)),
         None => Err(ApiError::JobNotFound { namespace: key.namespace, name: key.name }),
     }
 }

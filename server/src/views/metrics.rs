@@ -5,6 +5,7 @@
 
 use super::AppState;
 use super::access::{Caller, can_view};
+use super::json_body::JsonBody;
 use crate::metrics::SparkRest;
 use crate::metrics::range::{MetricsRange, RangeError};
 use crate::model::pod::JobKey;
@@ -13,7 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -47,9 +48,10 @@ impl IntoResponse for MetricsRequestError {
 
 async fn job_metrics(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<JobMetrics>, MetricsRequestError> {
+) -> Result<JsonBody<JobMetrics>, MetricsRequestError> {
     let key = JobKey { namespace, name };
     let Some(detail) = can_view(&Caller, &key.namespace).then_some(()).and(state.job_detail(&key).await) else {
         return Err(MetricsRequestError::NotFound(key.namespace, key.name));
@@ -63,7 +65,7 @@ async fn job_metrics(
     if let Some(keep) = keep {
         app::metrics::summary::summarise(&mut metrics, &detail.pods, keep);
     }
-    Ok(Json(metrics))
+    Ok(JsonBody::for_request(&headers, metrics))
 }
 
 /// `summarise=N`: beyond N executors, fold them into max, median and min (keeping N notable

@@ -12,6 +12,7 @@
 pub mod access;
 pub mod api;
 pub mod deep_links;
+pub mod json_body;
 pub mod logs;
 pub mod metrics;
 pub mod site;

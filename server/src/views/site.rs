@@ -88,12 +88,7 @@ fn static_file(path: &str, headers: &HeaderMap) -> Option<Response> {
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Some(StatusCode::NOT_MODIFIED.into_response());
     }
-    let accepts = |encoding: &str| {
-        headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some(encoding)))
-    };
+    let accepts = |encoding: &str| super::json_body::accepts(headers, encoding);
     let (body, encoding) = [("br", ".br"), ("gzip", ".gz")]
         .into_iter()
         .filter(|(encoding, _)| accepts(encoding))
