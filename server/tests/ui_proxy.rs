@@ -7,7 +7,7 @@ mod common;
 use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use common::{Process, eventually, get_json, start_sim};
+use common::{Process, SimCluster, eventually, get_json, start_sim};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -61,6 +61,25 @@ async fn raw_get(authority: &str, target: &str, host: &str) -> (u16, String) {
     (status, text.chars().take(300).collect())
 }
 
+/// Creates `pods` in namespace `ml` of the sim, then starts `sparkboard serve` on it and waits
+/// until it knows job `ml/{job}`.
+async fn dashboard_knowing(sim: &SimCluster, pods: &[Value], job: &str) -> Process {
+    for pod in pods {
+        let created =
+            reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(pod).send().await.unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let kubeconfig = sim.kubeconfig.to_str().unwrap();
+    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    let url = format!("{}/api/v1/jobs/ml/{job}", dashboard.url);
+    eventually("the dashboard to know the job", Duration::from_secs(30), || async {
+        let r = reqwest::get(&url).await.map_err(|e| e.to_string())?;
+        if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
+    })
+    .await;
+    dashboard
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_redirects() {
     let sim = start_sim("ui-proxy", &["--speed", "2"]);
@@ -79,19 +98,8 @@ async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_r
         "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark:4.1.1"}]},
         "status": {"phase": "Pending"}
     });
-    for pod in [driver, pending] {
-        let created =
-            reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(&pod).send().await.unwrap();
-        assert_eq!(created.status(), 201);
-    }
-    let kubeconfig = sim.kubeconfig.to_str().unwrap();
-    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    let dashboard = dashboard_knowing(&sim, &[driver, pending], "stub-ui").await;
     let base = dashboard.url.clone();
-    eventually("the dashboard to know the job", Duration::from_secs(30), || async {
-        let r = reqwest::get(format!("{base}/api/v1/jobs/ml/stub-ui")).await.map_err(|e| e.to_string())?;
-        if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
-    })
-    .await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let prefix = "/jobs/ml/stub-ui/ui";
 
@@ -174,7 +182,7 @@ async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_r
     assert!(r.text().await.unwrap().contains("driver is not running yet"));
 
     // A dashboard that lets kills through: only as a POST from its own pages, with the form.
-    let killing = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--spark-ui-kill"]);
+    let killing = Process::start(&["serve", "--kubeconfig", sim.kubeconfig.to_str().unwrap(), "--listen", "127.0.0.1:0", "--spark-ui-kill"]);
     let kill_url = format!("{}{prefix}/jobs/job/kill/", killing.url);
     eventually("the killing dashboard to know the job", Duration::from_secs(30), || async {
         let r = client.get(format!("{}{prefix}/jobs/", killing.url)).send().await.map_err(|e| e.to_string())?;
@@ -265,16 +273,8 @@ async fn a_large_download_streams_through_the_proxy_in_bounded_memory() {
         "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark:4.1.1", "ports": [{"name": "spark-ui", "containerPort": port}]}]},
         "status": {"phase": "Running", "podIP": "127.0.0.1"}
     });
-    let created = reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(&driver).send().await.unwrap();
-    assert_eq!(created.status(), 201);
-    let kubeconfig = sim.kubeconfig.to_str().unwrap();
-    let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
+    let dashboard = dashboard_knowing(&sim, &[driver], "big-ui").await;
     let base = dashboard.url.clone();
-    eventually("the dashboard to know the job", Duration::from_secs(30), || async {
-        let r = reqwest::get(format!("{base}/api/v1/jobs/ml/big-ui")).await.map_err(|e| e.to_string())?;
-        if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
-    })
-    .await;
     let (_, peak_before) = dashboard.memory();
 
     let mut response = reqwest::get(format!("{base}/jobs/ml/big-ui/ui/api/v1/applications/spark-big/logs")).await.unwrap();
