@@ -29,6 +29,12 @@ use tokio::sync::mpsc;
 
 /// Events per batch sent to the merge.
 const BATCH: usize = 256;
+/// A source's first batch goes out at this size: the merge emits nothing before every source's
+/// first batch has come, so with 200 sources a small first batch brings the first line sooner.
+const FIRST_BATCH: usize = 16;
+/// Lines parsed between two looks at the batch: a chunk of thousands of lines is not parsed
+/// whole before its first events can go.
+const PARSE_STEP: usize = 32;
 /// A follow stream quiet this long has caught up: pending folds go out and the merge is told.
 const QUIET: Duration = Duration::from_millis(200);
 /// Reopening a follow stream that keeps failing waits this long, doubling up to a few seconds.
@@ -186,6 +192,8 @@ struct Reading {
     /// Where a marker stands when no line has come: the source's start, so that the same
     /// request gives the same marker (and id) every time.
     anchor: Option<Nanos>,
+    /// Whether a batch has gone to the merge yet.
+    sent: bool,
 }
 
 impl Reading {
@@ -244,13 +252,14 @@ impl Reading {
     }
 
     async fn send_if_full(&mut self) -> Result<(), Closed> {
-        if self.batch.len() >= BATCH { self.send().await } else { Ok(()) }
+        if self.batch.len() >= if self.sent { BATCH } else { FIRST_BATCH } { self.send().await } else { Ok(()) }
     }
 
     async fn send(&mut self) -> Result<(), Closed> {
         if self.batch.is_empty() {
             return Ok(());
         }
+        self.sent = true;
         let batch = std::mem::take(&mut self.batch);
         self.tx.send(Feed::Events(batch)).await.map_err(|_| Closed)
     }
@@ -327,14 +336,25 @@ impl<'a> LineReader<'a> {
         self.splitter.finish(&mut |line| lines.push(line));
     }
 
-    /// Parses the lines split so far into `reading`.
-    fn take(&mut self, reading: &mut Reading) {
-        self.records(&mut |record| reading.record(record));
+    /// Parses the lines split so far into `reading`, sending each batch as it fills.
+    async fn take(&mut self, reading: &mut Reading) -> Result<(), Closed> {
+        while !self.lines.is_empty() {
+            self.records_up_to(PARSE_STEP, &mut |record| reading.record(record));
+            reading.send_if_full().await?;
+        }
+        Ok(())
     }
 
     /// Parses the lines split so far, giving this source's records to `out`.
     fn records(&mut self, out: &mut impl FnMut(Record)) {
-        for line in self.lines.drain(..) {
+        self.records_up_to(usize::MAX, out);
+    }
+
+    /// Parses up to `most` of the lines split so far, in order, giving this source's records to
+    /// `out`.
+    fn records_up_to(&mut self, most: usize, out: &mut impl FnMut(Record)) {
+        let most = most.min(self.lines.len());
+        for line in self.lines.drain(..most) {
             if line.text.is_empty() && line.cut_from.is_none() {
                 continue;
             }
@@ -375,6 +395,7 @@ pub async fn run(plan: SourcePlan, readers: Readers, span: Span, tx: mpsc::Sende
         lines: 0,
         out_of_order: 0,
         anchor: plan.lifetime.map(|(from, _)| Nanos::of(from)),
+        sent: false,
     };
     let _ = read(&plan, &readers, &mut reading).await;
 }
@@ -472,7 +493,7 @@ async fn read_archive(
         };
         let failed = loop {
             let more = opened.fill().await;
-            opened.reader.take(reading);
+            opened.reader.take(reading).await?;
             match more {
                 Ok(true) => reading.send_if_full().await?,
                 Ok(false) => break None,
@@ -621,7 +642,7 @@ async fn read_live(
                 Some(Ok(chunk)) => {
                     told_quiet = false;
                     reader.split(&chunk);
-                    reader.take(reading);
+                    reader.take(reading).await?;
                     if reading.past_until {
                         return Ok(());
                     }
@@ -635,7 +656,7 @@ async fn read_live(
         // and comes again whole from the resume point, so only a clean, final end keeps it.
         if ended_cleanly && !follow {
             reader.finish();
-            reader.take(reading);
+            reader.take(reading).await?;
         }
         reader.bad.report(reading, &format!("the live log of {}", plan.pod));
         let delivered = reading.lines > lines_before;
