@@ -231,6 +231,30 @@ async fn prometheus_down_is_an_error_of_each_panel_and_the_rest_still_comes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn series_prometheus_does_not_have_are_said_missing_in_their_panels() {
+    let sim = scenario_sim("metrics-missing");
+    let prometheus = Prometheus::start_scraping_nothing("metrics-missing").await;
+    let dashboard = dashboard(&sim, &["--prometheus", &prometheus.url]).await;
+    let url = &dashboard.url;
+    let started =
+        |d: &Value| d["pods"].as_array().is_some_and(|pods| pods.iter().any(|p| p["phase"] == "Running" && p["role"] == "executor"));
+    let job = job_where(url, "etl", Timestamp::UNIX_EPOCH, Duration::from_secs(60), started).await;
+    let name = job["name"].as_str().unwrap();
+    let metrics = get_json(&format!("{url}/api/v1/jobs/etl/{name}/metrics")).await;
+    assert_eq!(metrics["source"], "prometheus");
+    let errors = container_panel_errors(&metrics);
+    for panel in ["memory", "cpu"] {
+        assert!(errors.contains(&(panel.to_string(), "missing".to_string())), "{panel}: {errors:?}");
+    }
+    let message = metrics["errors"].as_array().unwrap().iter().find(|e| e["panel"] == "memory").unwrap()["message"].as_str().unwrap();
+    assert!(message.contains("container_memory_working_set_bytes") && message.contains("scraped"), "{message}");
+    // A missing series is not a failed query, and what the pods say still comes.
+    assert!(metrics["series"].as_array().unwrap().is_empty());
+    let executor = job["pods"].as_array().unwrap().iter().find(|p| p["role"] == "executor").unwrap();
+    assert_eq!(metrics["limits"][executor["name"].as_str().unwrap()][EXECUTOR]["memory"], EXECUTOR_LIMIT);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn without_prometheus_metrics_server_is_sampled_while_watched() {
     let sim = scenario_sim("metrics-server");
     let dashboard = dashboard(&sim, &["--metrics-sample-every", "1"]).await;

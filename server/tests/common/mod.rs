@@ -279,16 +279,48 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts it scraping the sim at `sim_url` and waits until both targets are up.
     pub async fn start(test: &str, sim_url: &str) -> Prometheus {
-        let dir = scratch_dir(&format!("prometheus-{test}"));
         let target = sim_url.trim_start_matches("http://");
+        let prometheus = Prometheus::launch(
+            test,
+            &format!(
+                "scrape_configs:\n\
+                 \x20 - job_name: cadvisor\n    metrics_path: /metrics/cadvisor\n    static_configs: [{{targets: ['{target}']}}]\n\
+                 \x20 - job_name: kube-state-metrics\n    metrics_path: /metrics/kube-state-metrics\n    honor_labels: true\n    static_configs: [{{targets: ['{target}']}}]\n"
+            ),
+        );
+        let up = format!("{}/api/v1/query?query=sum(up)", prometheus.url);
+        eventually("Prometheus scraping both of the sim's targets", Duration::from_secs(60), || async {
+            let answer: serde_json::Value = reqwest::get(&up).await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
+            match answer["data"]["result"][0]["value"][1].as_str() {
+                Some("2") => Ok(()),
+                other => Err(format!("sum(up) = {other:?}")),
+            }
+        })
+        .await;
+        prometheus
+    }
+
+    /// Starts one that scrapes nothing (a cluster whose kubelets it was never told of), once
+    /// it answers queries.
+    pub async fn start_scraping_nothing(test: &str) -> Prometheus {
+        let prometheus = Prometheus::launch(test, "");
+        let ready = format!("{}/-/ready", prometheus.url);
+        eventually("Prometheus ready", Duration::from_secs(60), || async {
+            let r = reqwest::get(&ready).await.map_err(|e| e.to_string())?;
+            if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
+        })
+        .await;
+        prometheus
+    }
+
+    /// Spawns it with `scrape` as the scrape part of its configuration.
+    fn launch(test: &str, scrape: &str) -> Prometheus {
+        let dir = scratch_dir(&format!("prometheus-{test}"));
         let config = dir.join("prometheus.yml");
         std::fs::write(
             &config,
             format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  query_log_file: {queries}\n\
-                 scrape_configs:\n\
-                 \x20 - job_name: cadvisor\n    metrics_path: /metrics/cadvisor\n    static_configs: [{{targets: ['{target}']}}]\n\
-                 \x20 - job_name: kube-state-metrics\n    metrics_path: /metrics/kube-state-metrics\n    honor_labels: true\n    static_configs: [{{targets: ['{target}']}}]\n",
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  query_log_file: {queries}\n{scrape}",
                 queries = dir.join("queries.log").display()
             ),
         )
@@ -306,17 +338,7 @@ impl Prometheus {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("start {binary} (set PROMETHEUS, or run `make test-tools`): {e}"));
-        let prometheus = Prometheus { child: Some(child), url: format!("http://127.0.0.1:{port}"), dir };
-        let up = format!("{}/api/v1/query?query=sum(up)", prometheus.url);
-        eventually("Prometheus scraping both of the sim's targets", Duration::from_secs(60), || async {
-            let answer: serde_json::Value = reqwest::get(&up).await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
-            match answer["data"]["result"][0]["value"][1].as_str() {
-                Some("2") => Ok(()),
-                other => Err(format!("sum(up) = {other:?}")),
-            }
-        })
-        .await;
-        prometheus
+        Prometheus { child: Some(child), url: format!("http://127.0.0.1:{port}"), dir }
     }
 
     /// Stops it, as an outage would.
