@@ -109,7 +109,9 @@ test("a job Kubernetes deleted is still listed and its page still opens", async 
   const deleted = page.locator("tr[data-deleted=true]").first();
   await expect(deleted).toBeVisible({ timeout: 45_000 });
   const id = (await deleted.getAttribute("data-job")) ?? "";
-  // The live list may reorder under the pointer: click this job's row, wherever it is now.
+  // The list narrowed to that job: in the whole list, live updates move rows under the pointer.
+  const [namespace, name] = id.split("/");
+  await jobs.open(`namespace=${namespace}&q=${name}`);
   await page.locator(`tr[data-job="${id}"] a`).first().click();
   await expect(page).toHaveURL(new RegExp(`/jobs/${id}$`));
   await expect(page.getByTestId("deleted")).toBeVisible();

@@ -8,7 +8,6 @@ type Job = { namespace: string; name: string; state: string; app_id: string | nu
 
 test("a job's name in the list opens its page with pods, events and Spark conf", async ({ page, request }) => {
   const jobs = new JobsPage(page);
-  await jobs.open();
   const list = (await (await request.get("/api/v1/jobs")).json()).jobs as Job[];
   // A running SparkApplication (spark-submit jobs have no spec to read a configuration from).
   let running: Job | undefined;
@@ -20,6 +19,8 @@ test("a job's name in the list opens its page with pods, events and Spark conf",
     }
   }
   expect(running, "a running SparkApplication").toBeTruthy();
+  // The list narrowed to that job: in the whole list, live updates move rows under the pointer.
+  await jobs.open(`q=${running!.name}`);
   await page.locator(`tr[data-job="${running!.namespace}/${running!.name}"] a`).click();
   await expect(page).toHaveURL(new RegExp(`/jobs/${running!.namespace}/${running!.name}$`));
   const job = new JobPage(page);
