@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Process, Prometheus, SimCluster, eventually, get_json, scratch_dir, start_sim, wait_ready};
+use common::{Process, Prometheus, SimCluster, eventually, get_json, scratch_dir, start_sim, until_ok, wait_ready};
 use jiff::Timestamp;
 use serde_json::Value;
 use std::time::Duration;
@@ -348,11 +348,7 @@ async fn a_driver_that_fails_or_hangs_is_an_error_of_the_executors_panel_and_the
     let url = &dashboard.url;
     let cases = [("oom", "refused", "answered 500 Internal Server Error"), ("gc", "timeout", "did not answer within")];
     for (name, kind, says) in cases {
-        eventually(&format!("the dashboard to know stubs/{name}"), Duration::from_secs(30), || async {
-            let r = reqwest::get(format!("{url}/api/v1/jobs/stubs/{name}")).await.map_err(|e| e.to_string())?;
-            if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
-        })
-        .await;
+        until_ok(&format!("the dashboard to know stubs/{name}"), &format!("{url}/api/v1/jobs/stubs/{name}"), Duration::from_secs(30)).await;
         let asked = std::time::Instant::now();
         let response = reqwest::get(format!("{url}/api/v1/jobs/stubs/{name}/metrics")).await.unwrap();
         assert!(asked.elapsed() < Duration::from_secs(15), "the page waited {:?} for a silent driver", asked.elapsed());

@@ -7,7 +7,7 @@ mod common;
 use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use common::{Process, SimCluster, eventually, get_json, start_sim};
+use common::{Process, SimCluster, eventually, get_json, start_sim, until_ok};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -71,12 +71,7 @@ async fn dashboard_knowing(sim: &SimCluster, pods: &[Value], job: &str) -> Proce
     }
     let kubeconfig = sim.kubeconfig.to_str().unwrap();
     let dashboard = Process::start(&["serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"]);
-    let url = format!("{}/api/v1/jobs/ml/{job}", dashboard.url);
-    eventually("the dashboard to know the job", Duration::from_secs(30), || async {
-        let r = reqwest::get(&url).await.map_err(|e| e.to_string())?;
-        if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
-    })
-    .await;
+    until_ok("the dashboard to know the job", &format!("{}/api/v1/jobs/ml/{job}", dashboard.url), Duration::from_secs(30)).await;
     dashboard
 }
 

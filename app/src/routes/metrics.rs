@@ -95,7 +95,7 @@ fn MetricsView(detail: JobDetail, range: String) -> impl IntoView {
                 {ChartKind::ALL.into_iter().map(|kind| view! { <ChartPanel kind metrics=Signal::derive(metrics) detail/> }).collect_view()}
             </div>
             <OomKills metrics=Signal::derive(metrics) detail/>
-            <executors::ExecutorTable metrics=Signal::derive(metrics) pods=Signal::derive(move || detail.with(|d| d.pods.clone())) job_path=job_path.clone()/>
+            <executors::ExecutorTable metrics=Signal::derive(metrics) detail job_path=job_path.clone()/>
         </div>
     }
     .into_any()

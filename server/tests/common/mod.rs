@@ -80,10 +80,16 @@ impl Drop for Process {
 
 /// Waits until the dashboard at `url` says it is ready.
 pub async fn wait_ready(url: &str) {
-    eventually("the dashboard becoming ready", Duration::from_secs(30), || async {
-        match reqwest::get(format!("{url}/readyz")).await {
+    until_ok("the dashboard becoming ready", &format!("{url}/readyz"), Duration::from_secs(30)).await;
+}
+
+/// Waits (at most `limit`) until a GET of `url` answers with success: `what` names the wait.
+pub async fn until_ok(what: &str, url: &str, limit: Duration) {
+    eventually(what, limit, || async {
+        match reqwest::get(url).await {
             Ok(r) if r.status().is_success() => Ok(()),
-            other => Err(format!("{other:?}")),
+            Ok(r) => Err(r.status().to_string()),
+            Err(e) => Err(e.to_string()),
         }
     })
     .await;
@@ -304,12 +310,7 @@ impl Prometheus {
     /// it answers queries.
     pub async fn start_scraping_nothing(test: &str) -> Prometheus {
         let prometheus = Prometheus::launch(test, "");
-        let ready = format!("{}/-/ready", prometheus.url);
-        eventually("Prometheus ready", Duration::from_secs(60), || async {
-            let r = reqwest::get(&ready).await.map_err(|e| e.to_string())?;
-            if r.status() == 200 { Ok(()) } else { Err(r.status().to_string()) }
-        })
-        .await;
+        until_ok("Prometheus ready", &format!("{}/-/ready", prometheus.url), Duration::from_secs(60)).await;
         prometheus
     }
 

@@ -2,14 +2,14 @@
 //! kind against the container's limit, GC time share, spill, shuffle, tasks; cells far above
 //! the other executors' are marked, and a header click sorts by that column.
 
-use crate::api::{JobMetrics, Panel, SparkSource};
+use crate::api::{JobDetail, JobMetrics, Panel, SparkSource};
 use crate::format;
 use crate::metrics::executors::{self, Column, Kind, Table};
 use leptos::prelude::*;
 
 #[component]
-pub fn ExecutorTable(metrics: Signal<Option<JobMetrics>>, pods: Signal<Vec<crate::api::Pod>>, job_path: String) -> impl IntoView {
-    let table = Memo::new(move |_| metrics.with(|m| m.as_ref().map(|m| pods.with(|p| executors::table(&m.spark, p)))));
+pub fn ExecutorTable(metrics: Signal<Option<JobMetrics>>, detail: RwSignal<JobDetail>, job_path: String) -> impl IntoView {
+    let table = Memo::new(move |_| metrics.with(|m| m.as_ref().map(|m| detail.with(|d| executors::table(&m.spark, &d.pods)))));
     let from = Memo::new(move |_| metrics.with(|m| m.as_ref().map(|m| m.spark.from)));
     let errors = Memo::new(move |_| {
         metrics.with(|m| {
