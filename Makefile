@@ -40,24 +40,43 @@ export LEPTOS_OUTPUT_NAME := sparkboard
 
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: run test bench build tools test-tools rust-tests e2e clean-tools
+.PHONY: run test bench build tools test-tools lint rust-tests e2e clean-tools
 
 ## run: build and serve the demo dashboard at http://$(LISTEN), with two real Spark drivers
 run: build $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION)
 	$(SPARKBOARD_BIN) demo --listen $(LISTEN) --real-spark-drivers 2 --python $(PYTHON)
 
-## test: unit and integration tests (Rust), then the browser suite (Playwright + Chromium)
-test: build test-tools rust-tests e2e
+## test: formatting and lints, unit and integration tests (Rust), then the browser suite
+## (Playwright + Chromium)
+test: lint build test-tools rust-tests e2e
 
 ## bench: performance figures, each beside its peer measured in the same run
 bench: build $(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) /usr/sbin/nginx /usr/bin/chromium /usr/bin/prometheus
 	cargo bench --locked -p sparkboard
 	cd end2end && playwright test --config bench.config.ts
 
+# What the binary is made of: a build runs only when one of these is newer than its last build.
+# (cargo-leptos re-runs wasm-bindgen and wasm-opt and rewrites the site on every call, and the
+# server embeds the site, so an unconditional build costs minutes and rebuilds the server for
+# nothing.) Tests and benchmarks are not part of it: cargo rebuilds what they need itself.
+BUILT := target/.built
+BUILD_INPUTS := Cargo.toml Cargo.lock rustfmt.toml $(shell find app style public server -type f \
+	-not -path 'server/tests/*' -not -path 'server/benches/*' 2>/dev/null)
+
 ## build: the release binary with the site embedded
-build: tools
+build: $(BUILT)
+
+$(BUILT): $(BUILD_INPUTS) | tools
 	@# --precompress also orders the build: site first, then the server that embeds it.
 	cargo leptos build --release --precompress
+	touch $@
+
+## lint: rustfmt and clippy (warnings are errors) over the server, the tests and benches, and
+## the browser build of the app
+lint: tools
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p app --lib --target wasm32-unknown-unknown --features hydrate --locked -- -D warnings
 
 rust-tests: build test-tools
 	cargo test --release --workspace --locked
@@ -67,6 +86,8 @@ e2e: build test-tools
 
 tools: $(CARGO_BIN)/cargo-leptos $(CARGO_BIN)/wasm-bindgen-$(WASM_BINDGEN_VERSION).stamp node_modules/.versions-$(TAILWIND_VERSION)-$(BINARYEN_VERSION)-$(PLAYWRIGHT_VERSION)
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 
 test-tools: tools $(KUBECTL) /usr/bin/chromium /usr/bin/prometheus $(TOOLS)/venv/.kubernetes-$(KUBERNETES_PY_VERSION) $(TOOLS)/venv/.pyspark-$(PYSPARK_VERSION) \
 	$(TOOLS)/venv/.seaweedfs-$(SEAWEEDFS_VERSION)

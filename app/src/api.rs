@@ -148,6 +148,29 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job known only by its id and state: every other fact unknown (no times, no executors,
+    /// no failure). What a source fills in from there.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>, state: JobState) -> Job {
+        Job {
+            namespace: namespace.into(),
+            name: name.into(),
+            state,
+            app_id: None,
+            user: None,
+            team: None,
+            submitted_at: None,
+            started_at: None,
+            finished_at: None,
+            duration_s: None,
+            executors: ExecutorCounts::default(),
+            failure: None,
+            airflow: None,
+            scheduled_by: None,
+            deleted_from_cluster: false,
+            from_operator: false,
+        }
+    }
+
     /// The job id, `{namespace}/{name}`, as used in URLs.
     pub fn id(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
@@ -267,6 +290,14 @@ pub struct JobDetail {
     /// could not be read, say).
     #[serde(default)]
     pub warnings: Vec<String>,
+}
+
+impl JobDetail {
+    /// The job alone, with no pods, events or Spark configuration (yet), and what is missing
+    /// said in `warnings`.
+    pub fn summary_only(job: Job, warnings: Vec<String>) -> JobDetail {
+        JobDetail { job, pods: Vec::new(), events: Vec::new(), spark_conf: Default::default(), schedule: None, warnings }
+    }
 }
 
 /// `GET /api/v1/jobs`: one page of the jobs that match a [`crate::query::JobQuery`].
@@ -716,24 +747,7 @@ mod tests {
     fn a_running_job_ages_while_a_finished_one_does_not() {
         let start: Timestamp = "2026-11-21T05:00:00Z".parse().unwrap();
         let now: Timestamp = "2026-11-21T05:01:30Z".parse().unwrap();
-        let mut job = Job {
-            namespace: "ns".into(),
-            name: "a".into(),
-            state: JobState::Running,
-            app_id: None,
-            user: None,
-            team: None,
-            submitted_at: Some(start),
-            started_at: Some(start),
-            finished_at: None,
-            duration_s: Some(4.0),
-            executors: ExecutorCounts::default(),
-            failure: None,
-            airflow: None,
-            scheduled_by: None,
-            deleted_from_cluster: false,
-            from_operator: false,
-        };
+        let mut job = Job { submitted_at: Some(start), started_at: Some(start), duration_s: Some(4.0), ..Job::new("ns", "a", JobState::Running) };
         assert_eq!(job.duration_at(now), Some(90.0));
         job.state = JobState::Completed;
         assert_eq!(job.duration_at(now), Some(4.0));

@@ -321,7 +321,10 @@ impl JobQuery {
         JobQuery { cursor: None, ..self.clone() }
     }
 
-    /// Resolves relative times once, so one page is computed against one `now`.
+    /// Resolves relative times once, so one page is computed against one `now`. Only the
+    /// server filters jobs (the browser shows the pages it sends), so the browser bundle leaves
+    /// the matcher out.
+    #[cfg(feature = "ssr")]
     pub fn matcher(&self, now: Timestamp) -> Matcher<'_> {
         Matcher {
             query: self,
@@ -334,6 +337,7 @@ impl JobQuery {
 }
 
 /// A query ready to test jobs against.
+#[cfg(feature = "ssr")]
 pub struct Matcher<'a> {
     query: &'a JobQuery,
     since: Option<Timestamp>,
@@ -342,6 +346,7 @@ pub struct Matcher<'a> {
     now: Timestamp,
 }
 
+#[cfg(feature = "ssr")]
 impl Matcher<'_> {
     /// Every filter but the state: what the per-state counts are counted over.
     pub fn matches_ignoring_state(&self, job: &Job) -> bool {
@@ -460,6 +465,7 @@ impl SortValue {
     }
 }
 
+#[cfg(feature = "ssr")]
 fn contains_lowercase(haystack: &str, needle_lowercase: &str) -> bool {
     if haystack.is_ascii() {
         haystack.as_bytes().windows(needle_lowercase.len().max(1)).any(|w| w.eq_ignore_ascii_case(needle_lowercase.as_bytes()))
@@ -533,26 +539,14 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ExecutorCounts;
-
+    #[cfg(feature = "ssr")]
     fn job(ns: &str, name: &str, state: JobState, submitted: &str, finished: Option<&str>) -> Job {
         Job {
-            namespace: ns.into(),
-            name: name.into(),
-            state,
             app_id: Some(format!("spark-{name}")),
             user: Some("ana".into()),
-            team: None,
             submitted_at: Some(submitted.parse().unwrap()),
-            started_at: None,
             finished_at: finished.map(|f| f.parse().unwrap()),
-            duration_s: None,
-            executors: ExecutorCounts::default(),
-            failure: None,
-            airflow: None,
-            scheduled_by: None,
-            deleted_from_cluster: false,
-            from_operator: false,
+            ..Job::new(ns, name, state)
         }
     }
 
@@ -582,6 +576,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ssr")]
     fn a_time_range_keeps_jobs_active_in_it() {
         let now: Timestamp = "2026-11-21T12:00:00Z".parse().unwrap();
         let query = JobQuery::from_query_string("since=1h").unwrap();
@@ -597,6 +592,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ssr")]
     fn search_covers_name_and_app_id_without_case() {
         let now = Timestamp::now();
         let query = JobQuery::from_query_string("q=NIGHTLY").unwrap();
@@ -607,6 +603,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ssr")]
     fn missing_values_sort_last_both_ways() {
         for descending in [false, true] {
             let query = JobQuery { sort: Sort { field: SortField::User, descending }, ..JobQuery::default() };

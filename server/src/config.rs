@@ -292,7 +292,7 @@ pub struct UiArgs {
 impl UiArgs {
     /// `host:port` of the History Server, if one is configured.
     pub fn history_authority(&self) -> Result<Option<String>, ConfigError> {
-        self.history_server.as_deref().map(|url| crate::ui_proxy::history_authority(url).map_err(ConfigError::HistoryServer)).transpose()
+        self.history_server.as_deref().map(|url| crate::sources::spark_ui::history_authority(url).map_err(ConfigError::HistoryServer)).transpose()
     }
 }
 
@@ -442,7 +442,7 @@ pub enum ConfigError {
     #[error("{0} needs at least one key")]
     LabelKeys(&'static str),
     #[error("--history-server: {0}")]
-    HistoryServer(String),
+    HistoryServer(#[source] crate::sources::spark_ui::HistoryUrlError),
     #[error("--prometheus: {0}")]
     Prometheus(#[from] crate::metrics::prometheus::BadUrl),
     #[error("--prometheus-timeout must be a finite number of seconds above 0, not {0}")]

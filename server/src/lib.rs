@@ -10,6 +10,7 @@
 // Leptos view types nest deeply; the jobs page's layout needs more than the default 128.
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod archive;
 pub mod config;
 pub mod logs;
@@ -18,5 +19,6 @@ pub mod model;
 pub mod run;
 pub mod sim;
 pub mod sources;
+pub mod state;
 pub mod ui_proxy;
 pub mod views;

@@ -15,8 +15,10 @@ use crate::sim::log_shipper::ShipOptions;
 use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_watch::{self, Sources};
-use crate::ui_proxy::UiClient;
-use crate::views::{self, AppState};
+use crate::access::Access;
+use crate::sources::spark_ui::SparkClient;
+use crate::state::AppState;
+use crate::views;
 use anyhow::Context;
 use leptos::prelude::LeptosOptions;
 use std::net::SocketAddr;
@@ -80,7 +82,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     if let (None, Some((launcher, _))) = (&history, &options.real_drivers) {
         match HistoryServer::start(&launcher.python, &launcher.event_log_dir).await {
             Ok(server) => {
-                history = crate::ui_proxy::history_authority(&server.url).ok();
+                history = crate::sources::spark_ui::history_authority(&server.url).ok();
                 println!("Spark History Server starting on {}", server.url);
                 _history_server = Some(server);
             }
@@ -104,7 +106,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         model: ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? },
         archive,
         compact_every: args.archive.compact_every()?,
-        ui: UiClient::new(args.ui.spark_ui_kill, history),
+        ui: SparkClient::new(args.ui.spark_ui_kill, history),
         logs: log_setup(&args.logs, log_store)?,
         listen: args.listen.listen,
         metrics: args.metrics.config()?,
@@ -152,7 +154,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         model: ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? },
         archive: args.archive.location(ArchiveLocation::Memory)?,
         compact_every: args.archive.compact_every()?,
-        ui: UiClient::new(args.ui.spark_ui_kill, args.ui.history_authority()?),
+        ui: SparkClient::new(args.ui.spark_ui_kill, args.ui.history_authority()?),
         logs: log_setup(&args.logs, log_store)?,
         listen: args.listen.listen,
         metrics: args.metrics.config()?,
@@ -205,7 +207,7 @@ struct Setup {
     model: ModelOptions,
     archive: ArchiveLocation,
     compact_every: std::time::Duration,
-    ui: UiClient,
+    ui: SparkClient,
     logs: LogSetup,
     listen: SocketAddr,
     metrics: crate::metrics::MetricsConfig,
@@ -235,7 +237,7 @@ async fn dashboard(client: kube::Client, setup: Setup) -> anyhow::Result<()> {
     let listener = bind(setup.listen).await?;
     let addr = listener.local_addr()?;
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
-    let router = views::router(AppState { model, archive, ui_client: setup.ui, logs, metrics }, leptos);
+    let router = views::router(AppState { model, archive, spark: setup.ui, logs, metrics, access: Access::open() }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(views::listener(listener), router).with_graceful_shutdown(shutdown()).await?;
     // Finished jobs still settling or waiting for the archive: write them before going.

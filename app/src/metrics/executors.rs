@@ -7,7 +7,7 @@
 //! 10 % of task time), or is a failure at all (failed tasks). The driver is shown but never
 //! compared: its work differs from the executors'.
 
-use super::summary::median;
+use super::median;
 use crate::api::{Pod, PodRole, SparkExecutor, SparkExecutors};
 use std::cmp::Ordering;
 

@@ -5,6 +5,7 @@
 //! three lines per metric: at each time the largest, the median and the smallest value.
 
 use crate::api::{Aggregate, JobMetrics, Metric, MetricSeries, Pod, PodRole, Summary};
+use super::median;
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -101,11 +102,6 @@ fn fold(group: &[&MetricSeries], aggregate: Aggregate) -> Vec<(Timestamp, f64)> 
         .collect()
 }
 
-/// The median of sorted, non-empty `values`.
-pub(crate) fn median(values: &[f64]) -> f64 {
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 }
-}
 
 #[cfg(test)]
 mod tests {

@@ -17,12 +17,13 @@ pub async fn serve_dashboard_with(
     model: std::sync::Arc<sparkboard::model::JobModel>,
     metrics: sparkboard::metrics::MetricsService,
 ) -> std::net::SocketAddr {
-    let state = sparkboard::views::AppState {
+    let state = sparkboard::state::AppState {
         model: model.clone(),
         archive: None,
-        ui_client: sparkboard::ui_proxy::UiClient::new(false, None),
+        spark: sparkboard::sources::spark_ui::SparkClient::new(false, None),
         logs: sparkboard::logs::plan::LogService::without_sources(model),
         metrics,
+        access: sparkboard::access::Access::open(),
     };
     let leptos = leptos::prelude::LeptosOptions::builder().output_name("sparkboard").site_root("target/site").build();
     let router = sparkboard::views::router(state, leptos);

@@ -266,27 +266,14 @@ fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::archive::local::LocalDir;
-    use app::api::{ExecutorCounts, JobState};
+    use app::api::JobState;
 
     fn detail(name: &str, submitted: &str, state: JobState) -> JobDetail {
         JobDetail {
             job: Job {
-                namespace: "ns".into(),
-                name: name.into(),
-                state,
                 app_id: Some(format!("spark-{name}")),
-                user: None,
-                team: None,
                 submitted_at: Some(submitted.parse().unwrap()),
-                started_at: None,
-                finished_at: None,
-                duration_s: None,
-                executors: ExecutorCounts::default(),
-                failure: None,
-                airflow: None,
-                scheduled_by: None,
-                deleted_from_cluster: false,
-                from_operator: false,
+                ..Job::new("ns", name, state)
             },
             pods: vec![],
             events: vec![],

@@ -25,14 +25,15 @@ impl LocalDir {
     }
 
     fn error(&self, op: &'static str, key: &str, e: std::io::Error) -> StoreError {
-        StoreError::Failed { store: self.describe(), op, key: key.to_string(), detail: e.to_string() }
+        StoreError::Failed { store: self.describe(), op, key: key.to_string(), detail: e.to_string(), cause: Some(Box::new(e)) }
     }
 
     /// The file for `key`; keys that would leave the root are refused.
     fn path(&self, op: &'static str, key: &str) -> Result<PathBuf, StoreError> {
         let relative = Path::new(key);
         if key.is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(StoreError::Failed { store: self.describe(), op, key: key.to_string(), detail: "not a plain relative key".into() });
+            let detail = "not a plain relative key".into();
+            return Err(StoreError::Failed { store: self.describe(), op, key: key.to_string(), detail, cause: None });
         }
         Ok(self.root.join(relative))
     }
@@ -86,7 +87,7 @@ impl LocalDir {
 fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> BoxFuture<'static, Result<T, StoreError>> {
     async move {
         tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-            Err(StoreError::Failed { store: "local directory".into(), op: "io", key: String::new(), detail: e.to_string() })
+            Err(StoreError::Failed { store: "local directory".into(), op: "io", key: String::new(), detail: e.to_string(), cause: Some(Box::new(e)) })
         })
     }
     .boxed()

@@ -2,7 +2,7 @@
 //! EKS works with no keys in our config), or any S3-compatible store (SeaweedFS, MinIO, Ceph)
 //! given `endpoint` and usually `path_style`.
 
-use super::store::{ByteStream, ObjectStore, StoreError};
+use super::store::{ByteStream, Cause, ObjectStore, StoreError};
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
@@ -89,7 +89,7 @@ impl S3Store {
         match self.client.create_bucket().bucket(&self.bucket).send().await {
             Ok(_) => Ok(()),
             Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
-            Err(e) => Err(self.error("create bucket", "", &e)),
+            Err(e) => Err(self.error("create bucket", "", e)),
         }
     }
 
@@ -100,30 +100,34 @@ impl S3Store {
             // A bare 404 counts as missing too (some stores send no code), but a missing bucket
             // is a misconfiguration that must not read as "nothing archived yet".
             Err(e) if status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => Ok(None),
-            Err(e) => Err(self.error("get", key, &e)),
+            Err(e) => Err(self.error("get", key, e)),
         }
     }
 
     /// Sorts an SDK error into the two kinds the caller acts on differently.
-    fn error<E: Error + ProvideErrorMetadata + 'static>(&self, op: &'static str, key: &str, err: &SdkError<E, HttpResponse>) -> StoreError {
+    fn error<E: Error + ProvideErrorMetadata + Send + Sync + 'static>(&self, op: &'static str, key: &str, err: SdkError<E, HttpResponse>) -> StoreError {
         let unavailable = match err {
             // Credentials are resolved at dispatch: none configured is a setup error, while a
             // slow IMDS or an unreachable STS (IRSA) is an outage like any other.
             SdkError::DispatchFailure(_) => !matches!(
-                sources(err).find_map(|e| e.downcast_ref::<CredentialsError>()),
+                sources(&err).find_map(|e| e.downcast_ref::<CredentialsError>()),
                 Some(CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_))
             ),
             SdkError::TimeoutError(_) => true,
             // 429 too: throttling means "come back later", not "you are wrong".
-            _ => status(err).is_some_and(|s| s >= 500 || s == 429),
+            _ => status(&err).is_some_and(|s| s >= 500 || s == 429),
         };
-        let detail = match (status(err), err.code()) {
+        let detail = match (status(&err), err.code()) {
             (Some(status), Some(code)) => format!("HTTP {status} {code}: {}", err.message().unwrap_or("no message")),
-            (Some(status), None) => format!("HTTP {status}: {}", chain(err)),
-            (None, _) => chain(err),
+            (Some(status), None) => format!("HTTP {status}: {}", chain(&err)),
+            (None, _) => chain(&err),
         };
-        let (store, key) = (self.describe.clone(), key.to_string());
-        if unavailable { StoreError::Unavailable { store, op, key, detail } } else { StoreError::Failed { store, op, key, detail } }
+        let (store, key, cause) = (self.describe.clone(), key.to_string(), Some(Box::new(err) as Cause));
+        if unavailable {
+            StoreError::Unavailable { store, op, key, detail, cause }
+        } else {
+            StoreError::Failed { store, op, key, detail, cause }
+        }
     }
 }
 
@@ -152,7 +156,7 @@ impl ObjectStore for S3Store {
         let key = key.to_string();
         Box::pin(async move {
             let request = self.client.put_object().bucket(&self.bucket).key(format!("{}{key}", self.prefix)).body(body.into());
-            request.send().await.map_err(|e| self.error("put", &key, &e))?;
+            request.send().await.map_err(|e| self.error("put", &key, e))?;
             Ok(())
         })
     }
@@ -164,7 +168,7 @@ impl ObjectStore for S3Store {
             // The body streams after the headers, so losing the connection here is an outage too.
             match output.body.collect().await {
                 Ok(body) => Ok(Some(body.into_bytes())),
-                Err(e) => Err(StoreError::Unavailable { store: self.describe.clone(), op: "get", key, detail: chain(&e) }),
+                Err(e) => Err(StoreError::Unavailable { store: self.describe.clone(), op: "get", key, detail: chain(&e), cause: Some(Box::new(e)) }),
             }
         })
     }
@@ -182,7 +186,10 @@ impl ObjectStore for S3Store {
                     match body.try_next().await {
                         Ok(Some(bytes)) => Some((Ok(bytes), Some(body))),
                         Ok(None) => None,
-                        Err(e) => Some((Err(StoreError::Unavailable { store: describe, op: "get", key, detail: chain(&e) }), None)),
+                        Err(e) => {
+                            let detail = chain(&e);
+                            Some((Err(StoreError::Unavailable { store: describe, op: "get", key, detail, cause: Some(Box::new(e)) }), None))
+                        }
                     }
                 }
             });
@@ -197,7 +204,7 @@ impl ObjectStore for S3Store {
             let mut pages = request.into_paginator().send();
             let mut keys = Vec::new();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| self.error("list", &prefix, &e))?;
+                let page = page.map_err(|e| self.error("list", &prefix, e))?;
                 let found = page.contents().iter().filter_map(|object| object.key()?.strip_prefix(&self.prefix));
                 keys.extend(found.map(str::to_string));
             }
@@ -213,7 +220,7 @@ impl ObjectStore for S3Store {
             match self.client.delete_object().bucket(&self.bucket).key(format!("{}{key}", self.prefix)).send().await {
                 // S3 answers 204 for a missing key; a compatible store's 404 means the same.
                 Err(e) if status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => Ok(()),
-                Err(e) => Err(self.error("delete", &key, &e)),
+                Err(e) => Err(self.error("delete", &key, e)),
                 Ok(_) => Ok(()),
             }
         })

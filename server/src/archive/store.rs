@@ -14,13 +14,33 @@ pub type ByteStream = BoxStream<'static, Result<Bytes, StoreError>>;
 /// What went wrong talking to the store. `Unavailable` means it could not be reached, answered
 /// 5xx or timed out: the caller degrades and retries. `Failed` is anything else (denied, no such
 /// bucket, a path that is not a directory).
+///
+/// `detail` is the message as the store's client put it (the causes on one line); `cause` is the
+/// client's error itself, kept so that a retry policy can look at it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{store} is unavailable ({op} {key}): {detail}")]
-    Unavailable { store: String, op: &'static str, key: String, detail: String },
+    Unavailable {
+        store: String,
+        op: &'static str,
+        key: String,
+        detail: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     #[error("{store} refused {op} {key}: {detail}")]
-    Failed { store: String, op: &'static str, key: String, detail: String },
+    Failed {
+        store: String,
+        op: &'static str,
+        key: String,
+        detail: String,
+        #[source]
+        cause: Option<Cause>,
+    },
 }
+
+/// The client error under a [`StoreError`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// A flat map of keys to bytes, relative to the store's root (a bucket prefix or a directory).
 pub trait ObjectStore: Send + Sync + 'static {

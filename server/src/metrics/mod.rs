@@ -111,8 +111,8 @@ impl MetricsService {
 }
 
 /// Where a job's executor metrics are asked for: the Spark UI proxy's client (its pool) and
-/// the upstream it resolved for the job ([`crate::ui_proxy::UiClient::upstream`]).
+/// the upstream it resolved for the job ([`crate::sources::spark_ui::SparkClient::upstream`]).
 pub struct SparkRest<'a> {
-    pub client: &'a crate::ui_proxy::UiClient,
-    pub upstream: crate::ui_proxy::Upstream,
+    pub client: &'a crate::sources::spark_ui::SparkClient,
+    pub upstream: crate::sources::spark_ui::Upstream,
 }

@@ -1,5 +1,5 @@
 //! Spark's own executor metrics of one job, from Spark's REST API where the job's Spark UI is
-//! served now ([`UiClient::upstream`], the proxy's own decision): the running driver, then the
+//! served now ([`SparkClient::upstream`], the proxy's own decision): the running driver, then the
 //! History Server once the driver is gone. Same pool, same upstream, nothing of the browser's
 //! request: this is the proxy's route, asked by the server itself.
 //!
@@ -9,7 +9,7 @@
 //! the page.
 
 use super::spark_executors::{self, ParseError, SpillTotals};
-use crate::ui_proxy::{UiClient, Unavailable, Upstream, UpstreamError, history_may_lag};
+use crate::sources::spark_ui::{SparkClient, Unavailable, Upstream, UpstreamError, history_may_lag};
 use app::api::{Panel, PanelError, PanelErrorKind, Pod, SparkExecutor, SparkExecutors, SparkSource};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -109,7 +109,7 @@ impl SparkRestError {
 /// The executors of a job whose Spark UI is served from `upstream`, each matched with its pod
 /// among `pods`; or why not, as the executors panel's error. A job whose driver is still
 /// starting has none yet, and no error.
-pub async fn executors(client: &UiClient, upstream: Upstream, pods: &[Pod]) -> (SparkExecutors, Option<PanelError>) {
+pub async fn executors(client: &SparkClient, upstream: Upstream, pods: &[Pod]) -> (SparkExecutors, Option<PanelError>) {
     let result = match upstream {
         Upstream::Driver { authority, app_id } => {
             let at = At::Driver(authority.clone());
@@ -149,7 +149,7 @@ async fn within<T>(at: At, read: impl Future<Output = Result<T, SparkRestError>>
 
 /// One application's REST API on one server.
 struct Api<'a> {
-    client: &'a UiClient,
+    client: &'a SparkClient,
     at: At,
     authority: String,
     /// `/api/v1/applications/{id}`, with the attempt on a History Server that has attempts.
@@ -173,7 +173,7 @@ impl<'a> Api<'a> {
     /// The History Server's API of `app_id`: under its latest attempt when it has attempts
     /// (YARN; on Kubernetes there are none, and an attempt in the path is a 404).
     async fn history(
-        client: &'a UiClient,
+        client: &'a SparkClient,
         authority: String,
         app_id: &str,
         finished: Option<jiff::Timestamp>,
@@ -269,6 +269,7 @@ impl<'a> Api<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::spark_ui::target;
 
     #[test]
     fn each_failure_is_an_error_of_the_executors_panel_that_says_where() {
@@ -286,9 +287,9 @@ mod tests {
             ),
             (SparkRestError::Timeout { at: driver.clone(), seconds: 6 }, PanelErrorKind::Timeout, "did not answer within 6 s"),
             (
-                SparkRestError::Unreachable { at: driver, source: UpstreamError("connection refused".into()) },
+                SparkRestError::Unreachable { at: driver, source: target("10.1.2.3:4040", "/a b").unwrap_err() },
                 PanelErrorKind::Unreachable,
-                "cannot be reached: connection refused",
+                "cannot be reached: not a request target for 10.1.2.3:4040",
             ),
             (SparkRestError::HistoryPending { app_id: "spark-1".into() }, PanelErrorKind::Missing, "does not list application spark-1 yet"),
             (

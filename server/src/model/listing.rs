@@ -71,27 +71,19 @@ pub fn page<'a>(jobs: impl Iterator<Item = &'a Job>, query: &JobQuery, now: Time
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::api::{ExecutorCounts, JobState};
+    use app::api::JobState;
 
     fn jobs(n: usize) -> Vec<Job> {
         (0..n)
             .map(|i| Job {
-                namespace: if i % 2 == 0 { "even" } else { "odd" }.into(),
-                name: format!("job-{i:03}"),
-                state: if i % 3 == 0 { JobState::Failed } else { JobState::Completed },
-                app_id: None,
                 user: (i % 5 != 0).then(|| format!("user{}", i % 4)),
-                team: None,
                 submitted_at: Some(Timestamp::from_second(1_700_000_000 + (i as i64 % 50) * 60).unwrap()),
-                started_at: None,
-                finished_at: None,
                 duration_s: Some(i as f64),
-                executors: ExecutorCounts::default(),
-                failure: None,
-                airflow: None,
-                scheduled_by: None,
-                deleted_from_cluster: false,
-                from_operator: false,
+                ..Job::new(
+                    if i % 2 == 0 { "even" } else { "odd" },
+                    format!("job-{i:03}"),
+                    if i % 3 == 0 { JobState::Failed } else { JobState::Completed },
+                )
             })
             .collect()
     }

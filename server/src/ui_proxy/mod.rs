@@ -11,128 +11,21 @@
 
 pub mod headers;
 
+use crate::access::{Caller, visible_spark_ui};
 use crate::model::SparkUi;
 use crate::model::pod::JobKey;
-use crate::views::AppState;
-use crate::views::access::{Caller, can_view};
+use crate::sources::spark_ui::{CONNECT_TIMEOUT, SparkClient, Unavailable, Upstream, UpstreamError, history_may_lag, target};
+use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::any;
 use http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
-/// Spark's Jetty closes idle keep-alive connections after 8 s; pooled ones must go first, or a
-/// request lands on a socket the driver is closing.
-const POOL_IDLE: Duration = Duration::from_secs(5);
-/// A dead driver's IP fails fast instead of hanging a browser tab.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Time to the response's headers; a body that keeps streaming is never cut.
 const HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The HTTP client of the proxy: one pool, keyed by upstream, shared by every request.
-#[derive(Clone)]
-pub struct UiClient {
-    client: Client<HttpConnector, Body>,
-    /// Spark's job and stage kill links pass only when the deployment enables them.
-    pub kill_enabled: bool,
-    /// `host:port` of the Spark History Server (plain HTTP), for jobs whose driver is gone.
-    pub history: Option<String>,
-}
-
-impl UiClient {
-    pub fn new(kill_enabled: bool, history: Option<String>) -> UiClient {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(connector);
-        UiClient { client, kill_enabled, history }
-    }
-
-    /// Where a job's Spark UI (and its REST API) is served now, from what the model says of
-    /// it (`ui`) and the configured History Server. The one place that decides it, for the
-    /// proxy and for the executor metrics alike.
-    pub fn upstream(&self, ui: SparkUi) -> Upstream {
-        match ui {
-            SparkUi::Driver { authority, app_id } => Upstream::Driver { authority, app_id },
-            SparkUi::Starting { state, .. } => Upstream::Unavailable(Unavailable::Starting { state }),
-            SparkUi::NotRunning { state, app_id, finished_at } => match (&self.history, app_id) {
-                (None, _) => Upstream::Unavailable(Unavailable::NotRunning { state, why: " (no History Server is configured)" }),
-                (Some(_), None) => {
-                    Upstream::Unavailable(Unavailable::NotRunning { state, why: " (and it never reported a Spark application id)" })
-                }
-                (Some(authority), Some(app_id)) => Upstream::History { authority: authority.clone(), app_id, finished_at },
-            },
-            SparkUi::NoSuchJob => Upstream::Unavailable(Unavailable::NoSuchJob),
-        }
-    }
-
-    /// `GET http://{authority}{path_and_query}` on the shared pool, with no body and nothing
-    /// of any client's request: the authority comes from [`UiClient::upstream`]. Callers bound
-    /// the wait (the pool only bounds the connect).
-    pub async fn get(&self, authority: &str, path_and_query: &str) -> Result<http::Response<hyper::body::Incoming>, UpstreamError> {
-        let uri: Uri =
-            format!("http://{authority}{path_and_query}").parse().map_err(|e: http::uri::InvalidUri| UpstreamError(e.to_string()))?;
-        let request =
-            http::Request::get(uri).header(header::HOST, authority).body(Body::empty()).map_err(|e| UpstreamError(e.to_string()))?;
-        self.client.request(request).await.map_err(|e| UpstreamError(error_chain(&e)))
-    }
-}
-
-/// A request to a driver or History Server that got no response: the causes, on one line.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UpstreamError(pub String);
-
-/// Where a job's Spark UI is served from now.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Upstream {
-    /// Its running driver's UI, at `ip:port`.
-    Driver { authority: String, app_id: Option<String> },
-    /// The History Server at `authority`, for a job whose driver is gone.
-    History { authority: String, app_id: String, finished_at: Option<jiff::Timestamp> },
-    /// Nowhere, and why.
-    Unavailable(Unavailable),
-}
-
-/// Why a job's Spark UI is served from nowhere.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Unavailable {
-    NoSuchJob,
-    /// On its way to running a driver.
-    Starting {
-        state: app::api::JobState,
-    },
-    /// No driver runs, and the History Server cannot stand in (`why`, as words to append).
-    NotRunning {
-        state: app::api::JobState,
-        why: &'static str,
-    },
-}
-
-/// Whether a History Server that does not list an application that ended at `finished` may
-/// still be catching up, rather than never going to have it.
-pub fn history_may_lag(finished: Option<jiff::Timestamp>) -> bool {
-    finished.is_none_or(|t| jiff::Timestamp::now().duration_since(t).unsigned_abs() < HISTORY_LAG)
-}
-
-/// A History Server URL as `--history-server` takes it: `http://host:port`, no path.
-pub fn history_authority(url: &str) -> Result<String, String> {
-    let rest = url.trim().strip_prefix("http://").ok_or_else(|| format!("{url:?} is not an http:// URL"))?;
-    let authority = rest.trim_end_matches('/');
-    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
-        return Err(format!("{url:?} must be http://host[:port], without a path"));
-    }
-    Ok(authority.to_string())
-}
-
-/// How long after a job ends the History Server may still not list it (it scans every few
-/// seconds, slower on S3): until then "not yet" is a page that refreshes, after it a 404.
-const HISTORY_LAG: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -176,12 +69,16 @@ pub enum ProxyError {
     HistoryPending { app_id: String },
     #[error("the Spark History Server has no record of application {app_id} (was event logging on for this job?)")]
     HistoryMissing { app_id: String },
-    #[error("the Spark History Server at {authority} cannot be reached: {detail}")]
-    HistoryUnreachable { authority: String, detail: String },
+    #[error("the Spark History Server at {authority} cannot be reached: {why}")]
+    HistoryUnreachable { authority: String, why: NoAnswer },
     #[error("only this job's own application is served from the History Server")]
     OtherApplication,
-    #[error("the driver's Spark UI at {authority} cannot be reached: {detail}")]
-    Unreachable { authority: String, detail: String },
+    #[error("the driver's Spark UI at {authority} cannot be reached: {source}")]
+    Unreachable {
+        authority: String,
+        #[source]
+        source: UpstreamError,
+    },
     #[error("the driver's Spark UI at {authority} did not answer within {seconds} s")]
     Timeout { authority: String, seconds: u64 },
 }
@@ -285,25 +182,23 @@ fn job_key(params: &[(String, String)]) -> JobKey {
     JobKey { namespace: param("namespace"), name: param("name") }
 }
 
-async fn proxy(State(state): State<AppState>, Path(params): Path<Vec<(String, String)>>, request: Request) -> Response {
+async fn proxy(State(state): State<AppState>, caller: Caller, Path(params): Path<Vec<(String, String)>>, request: Request) -> Response {
     let key = job_key(&params);
-    match forward(&state, &key, request).await {
+    match forward(&state, &caller, &key, request).await {
         Ok(response) => response,
         Err(error) => error_page(&key, &error),
     }
 }
 
 /// The live UI, or the History Server's view once the driver is gone.
-async fn forward(state: &AppState, key: &JobKey, request: Request) -> Result<Response, ProxyError> {
+async fn forward(state: &AppState, caller: &Caller, key: &JobKey, request: Request) -> Result<Response, ProxyError> {
     let id = checked(key)?;
     let (prefix, rest) =
         split_prefix(request.uri()).map(|(p, r)| (p.to_string(), r.to_string())).ok_or_else(|| ProxyError::NoSuchJob(id.clone()))?;
-    match state.ui_client.upstream(state.model.spark_ui(key)) {
-        Upstream::Driver { authority, .. } => {
-            send(&state.ui_client, &authority, &prefix, &rest, request, state.ui_client.kill_enabled).await
-        }
+    match state.spark.upstream(visible_spark_ui(state, caller, key)) {
+        Upstream::Driver { authority, .. } => send(&state.spark, &authority, &prefix, &rest, request, state.spark.kill_enabled).await,
         Upstream::History { authority, app_id, finished_at } => {
-            to_history(&state.ui_client, key, &authority, app_id, finished_at, &rest, request.uri().query()).await
+            to_history(&state.spark, key, &authority, app_id, finished_at, &rest, request.uri().query()).await
         }
         Upstream::Unavailable(Unavailable::Starting { state }) => Err(ProxyError::DriverStarting { state: state.to_string() }),
         Upstream::Unavailable(Unavailable::NotRunning { state, why }) => Err(ProxyError::NotRunning { state: state.to_string(), why }),
@@ -311,7 +206,8 @@ async fn forward(state: &AppState, key: &JobKey, request: Request) -> Result<Res
     }
 }
 
-/// A job id the proxy may serve under, and that the caller may see.
+/// A job id the proxy may serve under (whether the caller may see it is the upstream's
+/// question: [`visible_spark_ui`]).
 fn checked(key: &JobKey) -> Result<String, ProxyError> {
     let id = format!("{}/{}", key.namespace, key.name);
     for part in [&key.namespace, &key.name] {
@@ -319,16 +215,24 @@ fn checked(key: &JobKey) -> Result<String, ProxyError> {
             return Err(ProxyError::ReservedName(part.clone()));
         }
     }
-    if !can_view(&Caller, &key.namespace) {
-        return Err(ProxyError::NoSuchJob(id));
-    }
     Ok(id)
+}
+
+/// Why the History Server could not be asked about an application.
+#[derive(Debug, thiserror::Error)]
+pub enum NoAnswer {
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    #[error("no answer within {0} s")]
+    Timeout(u64),
+    #[error("it answered {0}")]
+    Status(StatusCode),
 }
 
 /// Sends the job's driver-less UI request to the History Server's page of its application,
 /// once the History Server lists it.
 async fn to_history(
-    client: &UiClient,
+    client: &SparkClient,
     key: &JobKey,
     authority: &str,
     app_id: String,
@@ -336,11 +240,12 @@ async fn to_history(
     rest: &str,
     query: Option<&str>,
 ) -> Result<Response, ProxyError> {
-    let unreachable = |detail: String| ProxyError::HistoryUnreachable { authority: authority.to_string(), detail };
-    let status = match tokio::time::timeout(CONNECT_TIMEOUT * 2, client.get(authority, &format!("/api/v1/applications/{app_id}"))).await {
+    let unreachable = |why: NoAnswer| ProxyError::HistoryUnreachable { authority: authority.to_string(), why };
+    let wait = CONNECT_TIMEOUT * 2;
+    let status = match tokio::time::timeout(wait, client.get(authority, &format!("/api/v1/applications/{app_id}"))).await {
         Ok(Ok(response)) => response.status(),
-        Ok(Err(e)) => return Err(unreachable(e.0)),
-        Err(_) => return Err(unreachable("no answer".into())),
+        Ok(Err(e)) => return Err(unreachable(e.into())),
+        Err(_) => return Err(unreachable(NoAnswer::Timeout(wait.as_secs()))),
     };
     match status {
         s if s.is_success() => {
@@ -351,30 +256,30 @@ async fn to_history(
         StatusCode::NOT_FOUND => {
             Err(if history_may_lag(finished) { ProxyError::HistoryPending { app_id } } else { ProxyError::HistoryMissing { app_id } })
         }
-        other => Err(unreachable(format!("it answered {other}"))),
+        other => Err(unreachable(NoAnswer::Status(other))),
     }
 }
 
 /// `/jobs/{ns}/{name}/shs/...`: the History Server, for this job's application only.
-async fn history(State(state): State<AppState>, Path(params): Path<Vec<(String, String)>>, request: Request) -> Response {
+async fn history(State(state): State<AppState>, caller: Caller, Path(params): Path<Vec<(String, String)>>, request: Request) -> Response {
     let key = job_key(&params);
     let result = async {
         let id = checked(&key)?;
-        let authority = state
-            .ui_client
-            .history
-            .clone()
-            .ok_or_else(|| ProxyError::NotRunning { state: "finished".into(), why: " (no History Server is configured)" })?;
-        let app_id = match state.model.spark_ui(&key) {
+        let app_id = match visible_spark_ui(&state, &caller, &key) {
             SparkUi::Driver { app_id, .. } | SparkUi::Starting { app_id, .. } | SparkUi::NotRunning { app_id, .. } => app_id,
             SparkUi::NoSuchJob => return Err(ProxyError::NoSuchJob(id)),
         };
+        let authority = state
+            .spark
+            .history
+            .clone()
+            .ok_or_else(|| ProxyError::NotRunning { state: "finished".into(), why: " (no History Server is configured)" })?;
         let app_id = app_id.ok_or(ProxyError::OtherApplication)?;
         let (prefix, rest) = split_prefix(request.uri()).map(|(p, r)| (p.to_string(), r.to_string())).ok_or(ProxyError::NoSuchJob(id))?;
         if !history_path_allowed(&rest, &app_id) {
             return Err(ProxyError::OtherApplication);
         }
-        send(&state.ui_client, &authority, &prefix, &rest, request, false).await
+        send(&state.spark, &authority, &prefix, &rest, request, false).await
     }
     .await;
     result.unwrap_or_else(|error| error_page(&key, &error))
@@ -389,7 +294,7 @@ fn history_path_allowed(rest: &str, app_id: &str) -> bool {
 
 /// Forwards `request` to `authority` as `rest` (query kept), under the public `prefix`.
 async fn send(
-    client: &UiClient,
+    client: &SparkClient,
     authority: &str,
     prefix: &str,
     rest: &str,
@@ -411,9 +316,7 @@ async fn send(
     };
     // Only the model's (or the configuration's) authority and the request's path: nothing the
     // client sends picks the host.
-    let uri: Uri = format!("http://{authority}{path_and_query}")
-        .parse()
-        .map_err(|e: http::uri::InvalidUri| ProxyError::Unreachable { authority: authority.clone(), detail: e.to_string() })?;
+    let uri = target(&authority, &path_and_query).map_err(|source| ProxyError::Unreachable { authority: authority.clone(), source })?;
     let (parts, body) = request.into_parts();
     let mut upstream = http::Request::builder().method(parts.method.clone()).uri(uri);
     if let Some(headers) = upstream.headers_mut() {
@@ -433,20 +336,16 @@ async fn send(
     } else {
         Body::empty()
     };
-    let upstream = upstream.body(body).map_err(|e| ProxyError::Unreachable { authority: authority.clone(), detail: e.to_string() })?;
-    let response = match tokio::time::timeout(HEADERS_TIMEOUT, client.client.request(upstream)).await {
+    let upstream =
+        upstream.body(body).map_err(|e| ProxyError::Unreachable { authority: authority.clone(), source: UpstreamError::Request(e) })?;
+    let response = match tokio::time::timeout(HEADERS_TIMEOUT, client.send(upstream)).await {
         Err(_) => return Err(ProxyError::Timeout { authority, seconds: HEADERS_TIMEOUT.as_secs() }),
-        Ok(Err(e)) => return Err(ProxyError::Unreachable { authority, detail: error_chain(&e) }),
+        Ok(Err(source)) => return Err(ProxyError::Unreachable { authority, source }),
         Ok(Ok(response)) => response,
     };
     let (mut parts, body) = response.into_parts();
     parts.headers = headers::downstream_response(&parts.headers, &authority, prefix);
     Ok(Response::from_parts(parts, Body::new(body)))
-}
-
-/// An error and its causes on one line ("client error (Connect): tcp connect error: ...").
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    std::iter::successors(Some(error), |e| e.source()).map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
 }
 
 #[cfg(test)]
@@ -478,8 +377,6 @@ mod tests {
         ] {
             assert!(!history_path_allowed(other, "spark-1"), "{other}");
         }
-        assert_eq!(history_authority("http://shs:18080/"), Ok("shs:18080".into()));
-        assert!(history_authority("https://shs").is_err() && history_authority("http://shs/x").is_err());
     }
 
     #[test]

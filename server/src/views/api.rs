@@ -1,7 +1,7 @@
 //! The JSON API, in the wire format of `DESIGN.md`, plus `/healthz` and `/readyz`.
 
-use super::AppState;
-use super::access::{Caller, can_view};
+use crate::access::{Caller, visible_job, visible_jobs};
+use crate::state::AppState;
 use super::json_body::JsonBody;
 use crate::model::pod::JobKey;
 use app::api::{JobDetail, JobList};
@@ -47,20 +47,24 @@ pub fn parse_query(raw: Option<&str>) -> Result<JobQuery, ApiError> {
     Ok(JobQuery::from_query_string(raw.unwrap_or_default())?)
 }
 
-async fn list_jobs(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<JsonBody<JobList>, ApiError> {
+async fn list_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<JsonBody<JobList>, ApiError> {
     let query = parse_query(raw.as_deref())?;
-    let caller = Caller;
-    Ok(JsonBody::for_request(&headers, state.model.query(&query, |namespace| can_view(&caller, namespace))))
+    Ok(JsonBody::for_request(&headers, visible_jobs(&state, &caller, &query)))
 }
 
 async fn get_job(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<JsonBody<JobDetail>, ApiError> {
-    let caller = Caller;
     let key = JobKey { namespace, name };
-    match can_view(&caller, &key.namespace).then_some(()).and(state.job_detail(&key).await) {
+    match visible_job(&state, &caller, &key).await {
         Some(detail) => Ok(JsonBody::for_request(&headers, detail)),
         None => Err(ApiError::JobNotFound { namespace: key.namespace, name: key.name }),
     }

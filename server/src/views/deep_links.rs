@@ -6,18 +6,18 @@
 //! through to the page that says what was looked up (404), so the link itself stays valid when
 //! the job appears later.
 
-use super::AppState;
-use super::access::{Caller, can_view};
+use crate::access::{Caller, visible_key};
+use crate::state::AppState;
 use crate::model::pod::JobKey;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// Middleware in front of the pages.
-pub async fn redirect(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match resolve(&state, request.uri().path()) {
-        Some((key, page)) if can_view(&Caller, &key.namespace) => Redirect::temporary(&page.path(&key)).into_response(),
-        _ => next.run(request).await,
+pub async fn redirect(State(state): State<AppState>, caller: Caller, request: Request, next: Next) -> Response {
+    match resolve(&state, &caller, request.uri().path()) {
+        Some((key, page)) => Redirect::temporary(&page.path(&key)).into_response(),
+        None => next.run(request).await,
     }
 }
 
@@ -39,22 +39,22 @@ impl Page {
     }
 }
 
-/// The job and page a deep-link path names, if it names a job that exists.
-fn resolve(state: &AppState, path: &str) -> Option<(JobKey, Page)> {
+/// The job and page a deep-link path names, if it names a job that exists and `caller` may see.
+fn resolve(state: &AppState, caller: &Caller, path: &str) -> Option<(JobKey, Page)> {
     let segments: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect::<Option<Vec<_>>>()?;
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let ["apps", app_id, "executors", executor, "logs", file @ ..] = segments.as_slice() {
         // Spark's `{{FILE_NAME}}` (stdout, stderr) may follow: both are in the merged log.
         let source = executor_source(executor).filter(|_| file.len() <= 1)?;
-        return Some((state.model.find_by_app_id(app_id)?, Page::LogOf(source)));
+        return Some((visible_key(caller, state.model.find_by_app_id(app_id))?, Page::LogOf(source)));
     }
     let key = match segments.as_slice() {
         ["apps", app_id] => state.model.find_by_app_id(app_id),
         ["airflow", dag, task, run] => state.model.find_by_airflow(dag, task, run, None),
         ["airflow", dag, task, run, attempt] => state.model.find_by_airflow(dag, task, run, Some(attempt.parse().ok()?)),
         _ => None,
-    }?;
-    Some((key, Page::Job))
+    };
+    Some((visible_key(caller, key)?, Page::Job))
 }
 
 /// The log source of a Spark executor id: `driver`, or `exec-<n>` for a numbered executor.

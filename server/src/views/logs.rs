@@ -5,8 +5,8 @@
 //! while the rest is still being read, and memory stays bounded whatever the log's size. With
 //! `follow=true` the response stays open while the job runs.
 
-use super::AppState;
-use super::access::{Caller, can_view};
+use crate::access::{Caller, visible_job};
+use crate::state::AppState;
 use crate::logs::event::Event;
 use crate::logs::merge::Merge;
 use crate::logs::plan::Lookup;
@@ -104,6 +104,7 @@ fn write_text(event: &Event, out: &mut Vec<u8>) {
 
 async fn job_log(
     State(state): State<AppState>,
+    caller: Caller,
     Path((namespace, name)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, LogRequestError> {
@@ -111,15 +112,15 @@ async fn job_log(
     let regex =
         query.re.as_deref().map(|re| regex::RegexBuilder::new(re).case_insensitive(true).size_limit(1 << 20).build()).transpose()?;
     let key = JobKey { namespace, name };
-    let detail = match can_view(&Caller, &key.namespace).then_some(()).and(state.job_detail(&key).await) {
+    let detail = match visible_job(&state, &caller, &key).await {
         Some(detail) => detail,
         None => return Err(LogRequestError::NotFound(key.namespace, key.name)),
     };
     let lookup: Lookup = {
         let (state, key) = (state.clone(), key.clone());
         Arc::new(move || {
-            let (state, key) = (state.clone(), key.clone());
-            Box::pin(async move { state.job_detail(&key).await })
+            let (state, caller, key) = (state.clone(), caller.clone(), key.clone());
+            Box::pin(async move { visible_job(&state, &caller, &key).await })
         })
     };
     let merge = state.logs.open(detail, &query, lookup).await;

@@ -3,8 +3,8 @@
 //! inside a 200, so the page draws what it has; only an unknown job (404) or a range that does
 //! not parse (400) fail the request.
 
-use super::AppState;
-use super::access::{Caller, can_view};
+use crate::access::{Caller, visible_job, visible_spark_ui};
+use crate::state::AppState;
 use super::json_body::JsonBody;
 use crate::metrics::SparkRest;
 use crate::metrics::range::{MetricsRange, RangeError};
@@ -48,19 +48,20 @@ impl IntoResponse for MetricsRequestError {
 
 async fn job_metrics(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<JsonBody<JobMetrics>, MetricsRequestError> {
     let key = JobKey { namespace, name };
-    let Some(detail) = can_view(&Caller, &key.namespace).then_some(()).and(state.job_detail(&key).await) else {
+    let Some(detail) = visible_job(&state, &caller, &key).await else {
         return Err(MetricsRequestError::NotFound(key.namespace, key.name));
     };
     let raw = raw.unwrap_or_default();
     let range = MetricsRange::parse(&raw, &detail, Timestamp::now())?;
     let keep = summarise_param(&raw)?;
     // The Spark UI's upstream as the proxy would pick it: the driver, or the History Server.
-    let spark = SparkRest { client: &state.ui_client, upstream: state.ui_client.upstream(state.model.spark_ui(&key)) };
+    let spark = SparkRest { client: &state.spark, upstream: state.spark.upstream(visible_spark_ui(&state, &caller, &key)) };
     let mut metrics = state.metrics.job_metrics(&detail, &range, spark).await;
     if let Some(keep) = keep {
         app::metrics::summary::summarise(&mut metrics, &detail.pods, keep);

@@ -1,9 +1,9 @@
 //! The Leptos pages, server-rendered with the model in context, and the static site (wasm, js,
 //! css, public/) embedded in the binary so that one file runs from any directory.
 
-use super::AppState;
-use super::access::{Caller, can_view};
+use crate::access::{Caller, visible_job, visible_jobs};
 use crate::model::pod::JobKey;
+use crate::state::AppState;
 use app::api::{JobDetail, JobList};
 use app::query::JobQuery;
 use app::ssr::{JobDirectory, Jobs};
@@ -14,7 +14,7 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
-use leptos::prelude::{LeptosOptions, provide_context};
+use leptos::prelude::{LeptosOptions, provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use std::future::Future;
 use std::pin::Pin;
@@ -27,30 +27,33 @@ use std::sync::Arc;
 #[allow_missing = true]
 struct Site;
 
-/// The model and archive, as pages see them; every read goes through `access`.
-struct Directory(AppState);
+/// The model and archive as one request's caller sees them: every read goes through `access`.
+struct Directory {
+    state: AppState,
+    caller: Caller,
+}
 
 impl JobDirectory for Directory {
     fn jobs(&self, query: &JobQuery) -> JobList {
-        let caller = Caller;
-        self.0.model.query(query, |namespace| can_view(&caller, namespace))
+        visible_jobs(&self.state, &self.caller, query)
     }
 
     fn job(&self, namespace: String, name: String) -> Pin<Box<dyn Future<Output = Option<JobDetail>> + Send>> {
-        let state = self.0.clone();
-        Box::pin(async move {
-            if !can_view(&Caller, &namespace) {
-                return None;
-            }
-            state.job_detail(&JobKey { namespace, name }).await
-        })
+        let (state, caller) = (self.state.clone(), self.caller.clone());
+        Box::pin(async move { visible_job(&state, &caller, &JobKey { namespace, name }).await })
     }
+}
+
+/// The pages' view of jobs for the request being rendered or answered. leptos_axum puts the
+/// request's head in context before it calls this; without it nothing is visible (fail closed).
+fn provide_directory(state: &AppState) {
+    let caller = use_context::<http::request::Parts>().map_or_else(Caller::nobody, |parts| state.access.caller(&parts));
+    provide_context(Jobs(Arc::new(Directory { state: state.clone(), caller })));
 }
 
 /// Pages, server functions, and the static files as the fallback.
 pub fn routes(state: AppState, options: LeptosOptions) -> Router {
-    let jobs = Jobs(Arc::new(Directory(state)));
-    let context = move || provide_context(jobs.clone());
+    let context = move || provide_directory(&state);
     let server_fns = {
         let context = context.clone();
         move |request: Request| handle_server_fns_with_context(context.clone(), request)
