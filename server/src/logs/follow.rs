@@ -256,3 +256,408 @@ impl<'a> Follow<'a> {
         Ok(State::Done)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::event::SourceInfo;
+    use crate::logs::fakes::{CONTAINER, FakeArchive, FakeKubelet, Fault, NS, POD, PodState};
+    use crate::logs::merge::Feed;
+    use crate::logs::record::Nanos;
+    use crate::logs::source::{Presence, Span};
+    use app::api::{LogLevel, LogSource, PodRole};
+    use std::sync::Arc;
+    use tokio::sync::mpsc;
+    use tokio::time::Instant;
+
+    /// 2026-11-21T05:00:00Z plus `ms` milliseconds: the time of a line.
+    fn at(ms: i64) -> Nanos {
+        Nanos((1_795_237_200_000 + ms) * 1_000_000)
+    }
+
+    /// A state as the record of transitions shows it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Kind {
+        Opening,
+        Streaming,
+        Waiting(Duration),
+        Archive,
+        Done,
+    }
+
+    fn kind(state: &State) -> Kind {
+        match state {
+            State::Opening => Kind::Opening,
+            State::Streaming(_) => Kind::Streaming,
+            State::Waiting { delay, .. } => Kind::Waiting(*delay),
+            State::Archive => Kind::Archive,
+            State::Done => Kind::Done,
+        }
+    }
+
+    use Kind::{Archive, Done, Opening, Streaming, Waiting};
+
+    fn ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    /// The fake pod, its archive, and a source reading them.
+    struct Fixture {
+        kubelet: FakeKubelet,
+        archive: FakeArchive,
+        plan: SourcePlan,
+        readers: Readers,
+    }
+
+    impl Fixture {
+        fn new(state: PodState, archived: bool) -> Fixture {
+            let kubelet = FakeKubelet::new(state);
+            let archive = FakeArchive::new();
+            let source = LogSource { role: PodRole::Executor, pod: POD.into(), container: CONTAINER.into(), executor_id: Some("1".into()) };
+            let plan = SourcePlan {
+                info: SourceInfo::new(NS, source, 1),
+                namespace: NS.into(),
+                pod: POD.into(),
+                container: CONTAINER.into(),
+                app_id: None,
+                presence: Presence::Present { restarted: false, running: true },
+                lifetime: Some((at(0).timestamp(), at(600_000).timestamp())),
+                mentions: None,
+            };
+            let readers = Readers {
+                archive: archived.then(|| archive.logs.clone()),
+                live: Some(Arc::new(kubelet.clone())),
+                probe: Arc::new(kubelet.clone()),
+            };
+            Fixture { kubelet, archive, plan, readers }
+        }
+
+        /// The container writes `(ms, text)` lines.
+        fn write(&self, lines: &[(i64, &str)]) {
+            for &(t, text) in lines {
+                self.kubelet.write(at(t), text);
+            }
+        }
+
+        fn follow(&self, previous: bool, follow: bool) -> Follow<'_> {
+            Follow::new(&self.plan, &self.readers, &self.kubelet, previous, follow)
+        }
+
+        /// The `since` of every open so far.
+        fn sinces(&self) -> Vec<Option<Nanos>> {
+            self.kubelet.opens().iter().map(|p| p.since).collect()
+        }
+    }
+
+    /// What the merge receives, stamped with when (paused time from the start of the test): a
+    /// line's text, a marker as `! text`, `~` for "caught up".
+    struct Merge {
+        start: Instant,
+        received: tokio::task::JoinHandle<Vec<(Duration, String)>>,
+    }
+
+    fn merge(span: Span, plan: &SourcePlan) -> (Reading, Merge) {
+        let (tx, mut rx) = mpsc::channel(1024);
+        let start = Instant::now();
+        let received = tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(feed) = rx.recv().await {
+                let now = start.elapsed();
+                match feed {
+                    Feed::Tailing => got.push((now, "~".to_string())),
+                    Feed::Events(events) => got.extend(events.into_iter().map(|e| (now, said(&e)))),
+                }
+            }
+            got
+        });
+        (Reading::new(plan, span, tx), Merge { start, received })
+    }
+
+    fn said(event: &crate::logs::event::Event) -> String {
+        if event.level == LogLevel::Marker { format!("! {}", event.text) } else { event.text.clone() }
+    }
+
+    impl Merge {
+        /// Everything received once the read ends, as `read` ends it (the last fold goes out).
+        async fn all(self, mut reading: Reading) -> Vec<(Duration, String)> {
+            reading.folder.flush(&mut reading.batch);
+            let last = std::mem::take(&mut reading.batch);
+            let end = self.start.elapsed();
+            drop(reading);
+            let mut got = self.received.await.unwrap_or_default();
+            got.extend(last.iter().map(|e| (end, said(e))));
+            got
+        }
+
+        async fn texts(self, reading: Reading) -> Vec<String> {
+            self.all(reading).await.into_iter().map(|(_, text)| text).collect()
+        }
+    }
+
+    /// Steps from `state` until `until` (after at least one step) or `Done`; gives the state
+    /// reached and every state taken, a run of `Streaming` as one.
+    async fn drive_until(follow: &mut Follow<'_>, reading: &mut Reading, mut state: State, until: Kind) -> (State, Vec<Kind>) {
+        let mut kinds = vec![kind(&state)];
+        loop {
+            state = follow.step(state, reading).await.unwrap_or_else(|Closed| panic!("the merge went away"));
+            let now = kind(&state);
+            if !(now == Streaming && kinds.last() == Some(&Streaming)) {
+                kinds.push(now);
+            }
+            if now == until || now == Done {
+                return (state, kinds);
+            }
+        }
+    }
+
+    async fn drive(follow: &mut Follow<'_>, reading: &mut Reading) -> Vec<Kind> {
+        drive_until(follow, reading, State::Opening, Done).await.1
+    }
+
+    fn later(f: impl FnOnce() + Send + 'static, after: Duration) {
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            f();
+        });
+    }
+
+    /// Opening → Streaming → Done: a read without follow takes what the log holds and ends.
+    #[tokio::test(start_paused = true)]
+    async fn a_read_without_follow_takes_the_log_once() {
+        let fx = Fixture::new(PodState::Running, false);
+        fx.write(&[(0, "l0"), (1, "l1"), (1500, "l2")]);
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        let kinds = drive(&mut fx.follow(false, false), &mut reading).await;
+        assert_eq!(kinds, [Opening, Streaming, Done]);
+        fx.write(&[(1600, "written after the read")]);
+        assert_eq!(merge.texts(reading).await, ["l0", "l1", "l2"]);
+        assert_eq!(fx.sinces(), [None]);
+    }
+
+    /// Streaming → Opening: a follow cut mid-line while the container runs reopens at the second
+    /// of the last line; the replay skips what was delivered (two lines share that nanosecond)
+    /// and the cut line comes again whole, once.
+    #[tokio::test(start_paused = true)]
+    async fn a_follow_cut_mid_line_reopens_from_the_last_lines_second() {
+        let fx = Fixture::new(PodState::Running, false);
+        fx.write(&[(0, "l0"), (400, "l1"), (400, "l2"), (1200, "l3 cut in the middle"), (1300, "l4")]);
+        fx.kubelet.fault(Fault::Cut { after: 3 });
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.set(PodState::Stopped), ms(1000));
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        let kinds = drive(&mut fx.follow(false, true), &mut reading).await;
+        assert_eq!(kinds, [Opening, Streaming, Opening, Streaming, Done]);
+        let got = merge.all(reading).await;
+        let texts: Vec<&str> = got.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, ["l0", "l1", "l2", "l3 cut in the middle", "l4", "~"]);
+        assert_eq!(got[0].0, QUIET, "caught up after the reopening");
+        // The fake, like the kubelet, reads from the start of that second.
+        assert_eq!(fx.sinces(), [None, Some(at(400))]);
+    }
+
+    /// Streaming → Opening on a broken connection that delivered: reopened at once, the half
+    /// line dropped and read again whole.
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_connection_reopens_at_once_and_the_cut_line_comes_whole() {
+        let fx = Fixture::new(PodState::Stopped, false);
+        fx.write(&[(0, "l0"), (10, "l1"), (20, "l2 cut by the connection")]);
+        fx.kubelet.fault(Fault::Break { after: 2 });
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        let kinds = drive(&mut fx.follow(false, true), &mut reading).await;
+        assert_eq!(kinds, [Opening, Streaming, Opening, Streaming, Done]);
+        assert_eq!(merge.texts(reading).await, ["l0", "l1", "l2 cut by the connection"]);
+        assert_eq!(fx.sinces(), [None, Some(at(10))]);
+    }
+
+    /// Streaming → Waiting → Opening, and at last Streaming → Done: a stream that breaks before
+    /// a whole line comes waits longer each time (200 ms doubling up to 5 s), then gives up
+    /// with a marker.
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_keeps_breaking_backs_off_then_gives_up_with_a_marker() {
+        let fx = Fixture::new(PodState::Running, false);
+        fx.write(&[(0, "l0 never whole")]);
+        for _ in 0..MAX_FAILURES {
+            fx.kubelet.fault(Fault::Break { after: 0 });
+        }
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        let kinds = drive(&mut fx.follow(false, true), &mut reading).await;
+        let waits = [200, 400, 800, 1600, 3200, 5000, 5000];
+        let mut expected = vec![Opening, Streaming];
+        for wait in waits {
+            expected.extend([Waiting(ms(wait)), Opening, Streaming]);
+        }
+        expected.push(Done);
+        assert_eq!(kinds, expected);
+        let got = merge.all(reading).await;
+        assert_eq!(
+            got,
+            [(ms(waits.iter().sum()), "! exec-1: the live log stream of orders-exec-1 kept breaking; gave up after 8 tries".to_string())]
+        );
+    }
+
+    /// Opening → Waiting (backoff) → Opening: refused opens back off, and a stream that delivers
+    /// starts the count and the backoff afresh.
+    #[tokio::test(start_paused = true)]
+    async fn refused_opens_back_off_and_a_stream_that_delivers_resets_the_backoff() {
+        let fx = Fixture::new(PodState::Running, false);
+        fx.write(&[(0, "l0"), (1000, "l1")]);
+        for fault in [Fault::Refuse("503".into()), Fault::Refuse("503".into()), Fault::Cut { after: 1 }, Fault::Refuse("503".into())] {
+            fx.kubelet.fault(fault);
+        }
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.set(PodState::Stopped), ms(5000));
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        let kinds = drive(&mut fx.follow(false, true), &mut reading).await;
+        assert_eq!(
+            kinds,
+            [Opening, Waiting(ms(200)), Opening, Waiting(ms(400)), Opening, Streaming, Opening, Waiting(ms(200)), Opening, Streaming, Done]
+        );
+        let got = merge.all(reading).await;
+        assert_eq!(got, [(ms(1000), "l0".into()), (ms(1000), "l1".into()), (ms(1000), "~".into())]);
+    }
+
+    /// Opening → Done with a marker: a refused read that does not follow is not retried.
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_read_without_follow_says_why() {
+        let fx = Fixture::new(PodState::Stopped, false);
+        fx.kubelet.fault(Fault::Refuse("the server is currently unable to handle the request".into()));
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        assert_eq!(drive(&mut fx.follow(false, false), &mut reading).await, [Opening, Done]);
+        assert_eq!(
+            merge.texts(reading).await,
+            ["! exec-1: the live log could not be read: the server is currently unable to handle the request"]
+        );
+    }
+
+    /// Streaming → Streaming on silence: a quiet pod is told to the merge once per silence
+    /// (after [`QUIET`]), with the fold held so far; Streaming → Done when the container stops.
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_pod_is_told_to_the_merge_once_per_silence() {
+        let fx = Fixture::new(PodState::Running, false);
+        fx.write(&[(0, "l0")]);
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.write(at(1000), "l1"), ms(1000));
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.write(at(1050), "l2"), ms(1050));
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.set(PodState::Stopped), ms(3000));
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        assert_eq!(drive(&mut fx.follow(false, true), &mut reading).await, [Opening, Streaming, Done]);
+        let got = merge.all(reading).await;
+        let expected = [(200, "l0"), (200, "~"), (1250, "l1"), (1250, "l2"), (1250, "~")];
+        assert_eq!(got, expected.map(|(t, s)| (ms(t), s.to_string())));
+    }
+
+    /// Opening → Waiting (1 s) → Opening: a container waiting to start is asked again every
+    /// second, the merge told each time that nothing is coming yet.
+    #[tokio::test(start_paused = true)]
+    async fn a_container_waiting_to_start_is_asked_again_every_second() {
+        let fx = Fixture::new(PodState::Waiting, false);
+        let kubelet = fx.kubelet.clone();
+        later(
+            move || {
+                kubelet.set(PodState::Running);
+                kubelet.write(at(2500), "l0");
+            },
+            ms(2500),
+        );
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.set(PodState::Stopped), ms(4000));
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        let kinds = drive(&mut fx.follow(false, true), &mut reading).await;
+        let second = Waiting(ms(1000));
+        assert_eq!(kinds, [Opening, second, Opening, second, Opening, second, Opening, Streaming, Done]);
+        let got = merge.all(reading).await;
+        let expected = [(0, "~"), (1000, "~"), (2000, "~"), (3200, "l0"), (3200, "~")];
+        assert_eq!(got, expected.map(|(t, s)| (ms(t), s.to_string())));
+    }
+
+    /// Waiting → Done: a pod deleted before its container started has no log to hand over.
+    #[tokio::test(start_paused = true)]
+    async fn a_pod_deleted_before_its_container_started_ends_the_read() {
+        let fx = Fixture::new(PodState::Waiting, true);
+        fx.archive.upload(&[(at(0), "another run's line")]);
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.set(PodState::Deleted), ms(500));
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        assert_eq!(drive(&mut fx.follow(false, true), &mut reading).await, [Opening, Waiting(ms(1000)), Done]);
+        assert_eq!(merge.all(reading).await, [(ms(0), "~".to_string())]);
+    }
+
+    /// Opening → Done, and Opening → Streaming → Done: no previous instance (or a container
+    /// that never started, not following) is nothing to read; a previous one is read whole.
+    #[tokio::test(start_paused = true)]
+    async fn a_missing_previous_instance_is_nothing_to_read() {
+        let fx = Fixture::new(PodState::Waiting, false);
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        assert_eq!(drive(&mut fx.follow(true, false), &mut reading).await, [Opening, Done]);
+        assert_eq!(drive(&mut fx.follow(false, false), &mut reading).await, [Opening, Done]);
+        fx.kubelet.set_previous(&[(at(0), "p0"), (at(5), "p1")]);
+        assert_eq!(drive(&mut fx.follow(true, false), &mut reading).await, [Opening, Streaming, Done]);
+        assert_eq!(merge.texts(reading).await, ["p0", "p1"]);
+    }
+
+    /// Streaming → Opening, then Streaming → Waiting → Opening: a follow ended by the kubelet
+    /// while the container runs is reopened at once when it brought lines, and after a wait
+    /// when it brought nothing new (no spinning on an API that keeps ending follows).
+    #[tokio::test(start_paused = true)]
+    async fn a_follow_ended_with_nothing_new_waits_before_reopening() {
+        let fx = Fixture::new(PodState::Running, false);
+        fx.write(&[(0, "l0")]);
+        fx.kubelet.fault(Fault::End { after: 1 });
+        fx.kubelet.fault(Fault::End { after: 1 });
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.write(at(1000), "l1"), ms(1000));
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.set(PodState::Stopped), ms(2000));
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        let kinds = drive(&mut fx.follow(false, true), &mut reading).await;
+        assert_eq!(kinds, [Opening, Streaming, Opening, Streaming, Waiting(ms(200)), Opening, Streaming, Done]);
+        assert_eq!(merge.texts(reading).await, ["l0", "~", "l1", "~"]);
+        assert_eq!(fx.sinces(), [None, Some(at(0)), Some(at(0))]);
+    }
+
+    /// Streaming → Done: lines past the span's end end the read, though the pod runs on.
+    #[tokio::test(start_paused = true)]
+    async fn lines_past_until_end_the_read() {
+        let fx = Fixture::new(PodState::Running, false);
+        fx.write(&[(0, "l0"), (999, "l1"), (1001, "l2"), (2000, "l3")]);
+        let span = Span { since: Some(at(1)), until: Some(at(1000)), follow: true };
+        let (mut reading, merge) = merge(span, &fx.plan);
+        assert_eq!(drive(&mut fx.follow(false, true), &mut reading).await, [Opening, Streaming, Done]);
+        assert_eq!(merge.texts(reading).await, ["l1"]);
+        assert_eq!(fx.sinces(), [Some(at(1))]);
+    }
+
+    /// Opening → Archive → Done: a 404 on reopening (the pod was deleted after a cut) hands over
+    /// to the archive, which gives what the live log did not, and nothing twice.
+    #[tokio::test(start_paused = true)]
+    async fn a_404_on_reopening_reads_the_rest_from_the_archive() {
+        let fx = Fixture::new(PodState::Running, true);
+        fx.write(&[(0, "l0"), (500, "l1"), (500, "l2"), (1500, "l3")]);
+        fx.kubelet.fault(Fault::Cut { after: 3 });
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        let mut follow = fx.follow(false, true);
+        let (state, first) = drive_until(&mut follow, &mut reading, State::Opening, Opening).await;
+        assert_eq!(first, [Opening, Streaming, Opening]);
+        fx.kubelet.write(at(1600), "l4");
+        fx.kubelet.set(PodState::Deleted);
+        fx.archive.upload(&[(at(0), "l0"), (at(500), "l1"), (at(500), "l2")]);
+        fx.archive.upload(&[(at(1500), "l3"), (at(1600), "l4")]);
+        let (_, then) = drive_until(&mut follow, &mut reading, state, Done).await;
+        assert_eq!(then, [Opening, Archive, Done]);
+        assert_eq!(merge.texts(reading).await, ["l0", "l1", "l2", "l3", "l4"]);
+    }
+
+    /// Opening → Archive → Done without an archive: a marker says the rest is gone.
+    #[tokio::test(start_paused = true)]
+    async fn a_404_without_an_archive_says_the_rest_is_gone() {
+        let fx = Fixture::new(PodState::Deleted, false);
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        assert_eq!(drive(&mut fx.follow(false, true), &mut reading).await, [Opening, Archive, Done]);
+        assert_eq!(
+            merge.texts(reading).await,
+            ["! exec-1: pod orders-exec-1 was deleted while its log was read; the rest of its log is not archived"]
+        );
+    }
+}

@@ -10,6 +10,8 @@
 
 pub mod classify;
 pub mod event;
+#[cfg(test)]
+mod fakes;
 pub mod fold;
 mod follow;
 pub mod gunzip;
