@@ -249,6 +249,10 @@ impl<'a> Follow<'a> {
     async fn archive(&self, reading: &mut Reading) -> Result<State, Closed> {
         match (&self.readers.archive, self.plan.lifetime) {
             (Some(archive), Some((from, _))) => {
+                // The archive is read from the job's start: what the live log delivered comes
+                // again and is skipped, as a reopened stream's replay is (a 404 on opening has
+                // restarted already; restarting twice is the same).
+                reading.resume.restart();
                 read_archive(self.plan, archive, (from, Timestamp::now()), reading).await?;
             }
             _ => reading.marker(format!("pod {} was deleted while its log was read; the rest of its log is not archived", self.plan.pod)),
@@ -264,7 +268,7 @@ mod tests {
     use crate::logs::fakes::{CONTAINER, FakeArchive, FakeKubelet, Fault, NS, POD, PodState};
     use crate::logs::merge::Feed;
     use crate::logs::record::Nanos;
-    use crate::logs::source::{Presence, Span};
+    use crate::logs::source::{Presence, Span, read};
     use app::api::{LogLevel, LogSource, PodRole};
     use std::sync::Arc;
     use tokio::sync::mpsc;
@@ -659,5 +663,50 @@ mod tests {
             merge.texts(reading).await,
             ["! exec-1: pod orders-exec-1 was deleted while its log was read; the rest of its log is not archived"]
         );
+    }
+
+    /// Streaming → Archive → Done: a follow that ends because the pod was deleted hands over to
+    /// the archive, which repeats none of what the live log gave.
+    #[tokio::test(start_paused = true)]
+    async fn a_pod_deleted_while_followed_hands_over_to_the_archive() {
+        let fx = Fixture::new(PodState::Running, true);
+        fx.write(&[(0, "l0"), (500, "l1"), (500, "l2")]);
+        let kubelet = fx.kubelet.clone();
+        later(move || kubelet.set(PodState::Deleted), ms(1000));
+        fx.archive.upload(&[(at(0), "l0"), (at(500), "l1"), (at(500), "l2")]);
+        let (mut reading, merge) = merge(Span::default(), &fx.plan);
+        assert_eq!(drive(&mut fx.follow(false, true), &mut reading).await, [Opening, Streaming, Archive, Done]);
+        assert_eq!(merge.texts(reading).await, ["l0", "l1", "l2", "~"]);
+    }
+
+    /// The whole source: the archive hands over to the live log (at a second shared by both,
+    /// two lines at one nanosecond), the follow goes on, and after the pod is deleted the
+    /// archive takes over again; every line comes once, in order.
+    #[tokio::test(start_paused = true)]
+    async fn the_archive_hands_over_to_the_live_log_and_back_without_a_gap_or_a_duplicate() {
+        let fx = Fixture::new(PodState::Running, true);
+        let early = [(0, "l0"), (500, "l1"), (500, "l2")];
+        fx.write(&early);
+        fx.write(&[(500, "l3"), (900, "l4")]);
+        fx.archive.upload(&early.map(|(t, s)| (at(t), s)));
+        fx.kubelet.fault(Fault::Cut { after: 4 });
+        let kubelet = fx.kubelet.clone();
+        let archive = Arc::new(fx.archive);
+        let uploads = archive.clone();
+        later(
+            move || {
+                kubelet.write(at(2000), "l5");
+                kubelet.set(PodState::Deleted);
+                uploads.upload(&[(at(500), "l3"), (at(900), "l4"), (at(2000), "l5"), (at(2100), "l6")]);
+            },
+            ms(1000),
+        );
+        let span = Span { follow: true, ..Span::default() };
+        let (mut reading, merge) = merge(span, &fx.plan);
+        read(&fx.plan, &fx.readers, &mut reading).await.unwrap_or_else(|Closed| panic!("the merge went away"));
+        let got = merge.all(reading).await;
+        let texts: Vec<&str> = got.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, ["l0", "l1", "l2", "l3", "l4", "~", "l5", "l6"]);
+        assert_eq!(fx.kubelet.opens().iter().map(|p| p.since).collect::<Vec<_>>(), [Some(at(500)), Some(at(500))]);
     }
 }
