@@ -3,13 +3,17 @@
 //! time-ordered stream.
 //!
 //! The pipeline, per request: [`plan`] picks the job's sources; each [`source`] reads the
-//! archive then the live API (with the cut-over and resume rules of [`resume`]), splits
-//! [`lines`], parses each [`record`], and [`fold`]s continuation lines into events ([`classify`]
-//! knows the formats); [`merge`] orders all sources into one stream.
+//! archive then the live API (with the cut-over and resume rules of [`resume`]; the live read is
+//! the state machine of `follow`), splits [`lines`], parses each [`record`], and [`fold`]s
+//! continuation lines into events ([`classify`] knows the formats); [`merge`] orders all sources
+//! into one stream.
 
 pub mod classify;
 pub mod event;
+#[cfg(test)]
+mod fakes;
 pub mod fold;
+mod follow;
 pub mod gunzip;
 pub mod key_template;
 pub mod lines;

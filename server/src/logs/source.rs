@@ -10,13 +10,17 @@
 //! - A 404 means the pod was deleted: what follows comes from the archive, or a marker says
 //!   that the rest is gone.
 //! - Every problem is a marker in the stream, and the source carries on where it can.
+//!
+//! The live read (opening, reopening, waiting, the hand-over back to the archive) is the state
+//! machine of [`super::follow`]; this file reads the archive and keeps the resume point.
 
 use super::event::{Event, SourceInfo};
 use super::fold::Folder;
+use super::follow::read_live;
 use super::gunzip::Decoder;
 use super::key_template::KeyVars;
 use super::lines::{Line, LineSplitter, MAX_LINE};
-use super::live::{LiveError, LiveParams, PodLogApi};
+use super::live::PodLogApi;
 use super::merge::Feed;
 use super::record::{MAX_RECORD, Nanos, Record, RecordFormat, parse};
 use super::shipped::{ShippedLogs, ShippedObject};
@@ -24,7 +28,6 @@ use crate::archive::store::{ByteStream, StoreError};
 use futures::StreamExt;
 use jiff::Timestamp;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Events per batch sent to the merge.
@@ -35,12 +38,6 @@ const FIRST_BATCH: usize = 16;
 /// Lines parsed between two looks at the batch: a chunk of thousands of lines is not parsed
 /// whole before its first events can go.
 const PARSE_STEP: usize = 32;
-/// A follow stream quiet this long has caught up: pending folds go out and the merge is told.
-const QUIET: Duration = Duration::from_millis(200);
-/// Reopening a follow stream that keeps failing waits this long, doubling up to a few seconds.
-const REOPEN_BACKOFF: Duration = Duration::from_millis(200);
-/// A source gives up on the live API after this many failures in a row.
-const MAX_FAILURES: u32 = 8;
 
 /// Where the source stands in its own sequence: the last delivered time and how many lines had
 /// exactly that time. Reading again from that second replays what was delivered; the replay
@@ -173,21 +170,24 @@ pub struct Readers {
 }
 
 /// The merge went away (the client disconnected): stop reading.
-struct Closed;
+#[derive(Debug)]
+pub(super) struct Closed;
 
-struct Reading {
-    folder: Folder,
-    resume: Resume,
-    span: Span,
+/// One source's read in progress: where it stands, what it holds back, where it sends.
+pub(super) struct Reading {
+    pub(super) folder: Folder,
+    pub(super) resume: Resume,
+    pub(super) span: Span,
     mentions: Option<Mentions>,
-    batch: Vec<Event>,
+    pub(super) batch: Vec<Event>,
     tx: mpsc::Sender<Feed>,
     /// A runtime's partial line being joined: its first part's time and stream, the text so far
     /// (at most [`MAX_LINE`]) and its whole length.
     partial: Option<(Nanos, Option<&'static str>, String, usize)>,
     /// Lines past `until`: the source is done.
-    past_until: bool,
-    lines: u64,
+    pub(super) past_until: bool,
+    /// Lines delivered so far.
+    pub(super) lines: u64,
     out_of_order: u64,
     /// Where a marker stands when no line has come: the source's start, so that the same
     /// request gives the same marker (and id) every time.
@@ -197,6 +197,23 @@ struct Reading {
 }
 
 impl Reading {
+    pub(super) fn new(plan: &SourcePlan, span: Span, tx: mpsc::Sender<Feed>) -> Reading {
+        Reading {
+            folder: Folder::new(plan.info.clone()),
+            resume: Resume::default(),
+            span,
+            mentions: plan.mentions.clone(),
+            batch: Vec::new(),
+            tx,
+            partial: None,
+            past_until: false,
+            lines: 0,
+            out_of_order: 0,
+            anchor: plan.lifetime.map(|(from, _)| Nanos::of(from)),
+            sent: false,
+        }
+    }
+
     fn record(&mut self, record: Record) {
         let Record { time, stream, text, length, partial, .. } = record;
         let (time, stream, mut text, length) = match self.partial.take() {
@@ -244,14 +261,14 @@ impl Reading {
         self.folder.push(time, stream, text, &mut self.batch);
     }
 
-    fn marker(&mut self, text: String) {
+    pub(super) fn marker(&mut self, text: String) {
         let time =
             self.folder.last_time().or(self.resume.last).or(self.span.since).or(self.anchor).unwrap_or_else(|| Nanos::of(Timestamp::now()));
         let label = self.folder.source().source.label();
         self.folder.marker(time, format!("{label}: {text}"), &mut self.batch);
     }
 
-    async fn send_if_full(&mut self) -> Result<(), Closed> {
+    pub(super) async fn send_if_full(&mut self) -> Result<(), Closed> {
         if self.batch.len() >= if self.sent { BATCH } else { FIRST_BATCH } { self.send().await } else { Ok(()) }
     }
 
@@ -265,7 +282,7 @@ impl Reading {
     }
 
     /// Caught up with a live log: let the fold go and tell the merge.
-    async fn quiet(&mut self) -> Result<(), Closed> {
+    pub(super) async fn quiet(&mut self) -> Result<(), Closed> {
         self.folder.flush(&mut self.batch);
         self.send().await?;
         self.tx.send(Feed::Tailing).await.map_err(|_| Closed)
@@ -274,7 +291,7 @@ impl Reading {
 
 /// Lines that did not parse, summed up in one marker per object or stream rather than one each.
 #[derive(Default)]
-struct BadLines {
+pub(super) struct BadLines {
     count: u64,
     first: Option<String>,
 }
@@ -285,7 +302,7 @@ impl BadLines {
         self.first.get_or_insert(why);
     }
 
-    fn report(&mut self, reading: &mut Reading, place: &str) {
+    pub(super) fn report(&mut self, reading: &mut Reading, place: &str) {
         if self.count > 0 {
             let why = self.first.take().unwrap_or_default();
             reading.marker(format!("{} unreadable line(s) skipped in {place} (first: {why})", self.count));
@@ -296,17 +313,17 @@ impl BadLines {
 
 /// One stream's bytes to records: split into lines, parsed in the source's format, and kept
 /// when they are this source's (a shipper's object may hold other pods' records too).
-struct LineReader<'a> {
+pub(super) struct LineReader<'a> {
     splitter: LineSplitter,
     format: RecordFormat,
     /// Records must name this pod (or name none, when `must_name` is off).
     origin: Option<(&'a SourcePlan, bool)>,
-    bad: BadLines,
+    pub(super) bad: BadLines,
     lines: Vec<Line>,
 }
 
 impl<'a> LineReader<'a> {
-    fn live() -> LineReader<'a> {
+    pub(super) fn live() -> LineReader<'a> {
         LineReader {
             splitter: LineSplitter::new(),
             format: RecordFormat::KubeApi,
@@ -325,19 +342,19 @@ impl<'a> LineReader<'a> {
         LineReader { splitter, format, origin: Some((plan, must_name)), bad: BadLines::default(), lines: Vec::new() }
     }
 
-    fn split(&mut self, bytes: &[u8]) {
+    pub(super) fn split(&mut self, bytes: &[u8]) {
         let lines = &mut self.lines;
         self.splitter.push(bytes, &mut |line| lines.push(line));
     }
 
     /// The bytes ended: a last line without its newline counts.
-    fn finish(&mut self) {
+    pub(super) fn finish(&mut self) {
         let lines = &mut self.lines;
         self.splitter.finish(&mut |line| lines.push(line));
     }
 
     /// Parses the lines split so far into `reading`, sending each batch as it fills.
-    async fn take(&mut self, reading: &mut Reading) -> Result<(), Closed> {
+    pub(super) async fn take(&mut self, reading: &mut Reading) -> Result<(), Closed> {
         while !self.lines.is_empty() {
             self.records_up_to(PARSE_STEP, &mut |record| reading.record(record));
             reading.send_if_full().await?;
@@ -383,24 +400,11 @@ impl<'a> LineReader<'a> {
 
 /// Reads one source into `tx` until it ends, the span is covered, or the merge goes away.
 pub async fn run(plan: SourcePlan, readers: Readers, span: Span, tx: mpsc::Sender<Feed>) {
-    let mut reading = Reading {
-        folder: Folder::new(plan.info.clone()),
-        resume: Resume::default(),
-        span,
-        mentions: plan.mentions.clone(),
-        batch: Vec::new(),
-        tx,
-        partial: None,
-        past_until: false,
-        lines: 0,
-        out_of_order: 0,
-        anchor: plan.lifetime.map(|(from, _)| Nanos::of(from)),
-        sent: false,
-    };
+    let mut reading = Reading::new(&plan, span, tx);
     let _ = read(&plan, &readers, &mut reading).await;
 }
 
-async fn read(plan: &SourcePlan, readers: &Readers, reading: &mut Reading) -> Result<(), Closed> {
+pub(super) async fn read(plan: &SourcePlan, readers: &Readers, reading: &mut Reading) -> Result<(), Closed> {
     let archived = match (&readers.archive, plan.lifetime) {
         (Some(archive), Some(lifetime)) => read_archive(plan, archive, lifetime, reading).await?,
         _ => 0,
@@ -461,7 +465,7 @@ fn gone(plan: &SourcePlan, readers: &Readers, archived: u64, stopped_at: Option<
 }
 
 /// Reads every archived object of the source after the resume point; returns how many lines.
-async fn read_archive(
+pub(super) async fn read_archive(
     plan: &SourcePlan,
     archive: &ShippedLogs,
     (from, to): (Timestamp, Timestamp),
@@ -579,125 +583,6 @@ impl<'a> ArchivedObject<'a> {
             }
         }
     }
-}
-
-/// Reads the live log of the current (or previous) instance; with `follow`, until the container
-/// stops, reopening the stream whenever it ends early.
-async fn read_live(
-    plan: &SourcePlan,
-    readers: &Readers,
-    live: &dyn PodLogApi,
-    previous: bool,
-    follow: bool,
-    reading: &mut Reading,
-) -> Result<(), Closed> {
-    let mut failures = 0;
-    let mut backoff = REOPEN_BACKOFF;
-    loop {
-        reading.resume.restart();
-        let since = reading.resume.last.or(reading.span.since);
-        let params = LiveParams { container: plan.container.clone(), follow, previous, since };
-        let mut stream = match live.open(&plan.namespace, &plan.pod, params).await {
-            Ok(stream) => stream,
-            Err(LiveError::NotFound(_)) => return deleted_while_reading(plan, readers, reading).await,
-            // No previous instance, or a container that never started: nothing to read.
-            Err(LiveError::NotAvailable(_)) if previous || !follow => return Ok(()),
-            Err(LiveError::NotAvailable(_)) => {
-                // Waiting to start: come back when it has.
-                reading.quiet().await?;
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                if readers.probe.state(&plan.namespace, &plan.pod) == PodNow::Gone {
-                    return Ok(());
-                }
-                continue;
-            }
-            Err(LiveError::Failed(e)) => {
-                failures += 1;
-                if failures >= MAX_FAILURES || !follow {
-                    reading.marker(format!("the live log could not be read: {e}"));
-                    return Ok(());
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-                continue;
-            }
-        };
-        let mut reader = LineReader::live();
-        let mut told_quiet = false;
-        let lines_before = reading.lines;
-        let ended_cleanly = loop {
-            let next = if follow && (reading.folder.has_pending() || !reading.batch.is_empty() || !told_quiet) {
-                match tokio::time::timeout(QUIET, stream.next()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        reading.quiet().await?;
-                        told_quiet = true;
-                        continue;
-                    }
-                }
-            } else {
-                stream.next().await
-            };
-            match next {
-                Some(Ok(chunk)) => {
-                    told_quiet = false;
-                    reader.split(&chunk);
-                    reader.take(reading).await?;
-                    if reading.past_until {
-                        return Ok(());
-                    }
-                    reading.send_if_full().await?;
-                }
-                Some(Err(_)) => break false,
-                None => break true,
-            }
-        };
-        // The kubelet ends every line; a line without its newline was cut with the connection
-        // and comes again whole from the resume point, so only a clean, final end keeps it.
-        if ended_cleanly && !follow {
-            reader.finish();
-            reader.take(reading).await?;
-        }
-        reader.bad.report(reading, &format!("the live log of {}", plan.pod));
-        let delivered = reading.lines > lines_before;
-        if !ended_cleanly {
-            // The connection broke: read again from where it stood.
-            failures += 1;
-            if failures >= MAX_FAILURES {
-                reading.marker(format!("the live log stream of {} kept breaking; gave up after {failures} tries", plan.pod));
-                return Ok(());
-            }
-        } else if !follow {
-            return Ok(());
-        } else {
-            // A follow stream ended: the container stopped, the pod went, or a timeout did.
-            match readers.probe.state(&plan.namespace, &plan.pod) {
-                PodNow::Running => {}
-                PodNow::Stopped => return Ok(()),
-                PodNow::Gone => return deleted_while_reading(plan, readers, reading).await,
-            }
-        }
-        if delivered {
-            backoff = REOPEN_BACKOFF;
-            failures = 0;
-        } else {
-            // Nothing new (the model has not seen the container stop yet, say): do not spin.
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
-        }
-    }
-}
-
-/// The pod went while its log was being read: the rest is in the archive, or nowhere.
-async fn deleted_while_reading(plan: &SourcePlan, readers: &Readers, reading: &mut Reading) -> Result<(), Closed> {
-    match (&readers.archive, plan.lifetime) {
-        (Some(archive), Some((from, _))) => {
-            let now = Timestamp::now();
-            read_archive(plan, archive, (from, now), reading).await?;
-        }
-        _ => reading.marker(format!("pod {} was deleted while its log was read; the rest of its log is not archived", plan.pod)),
-    }
-    Ok(())
 }
 
 #[cfg(test)]
