@@ -1,5 +1,6 @@
 //! Wire types: the JSON API's contract, shared by the server (which builds them) and the browser
-//! (which renders them). Field names and meanings follow `DESIGN.md`'s wire format; extend these
+//! (which renders them). Field names are snake_case and times RFC 3339 in UTC; `REFERENCE.md`
+//! ("Wire format", and the routes table) describes every field for API users. Extend these
 //! types, never rename a field, because Airflow plugins and scripts read them too.
 
 use jiff::Timestamp;
@@ -706,8 +707,8 @@ pub struct LogEvent {
     pub stream: Option<String>,
 }
 
-/// RFC 3339 in UTC with nine fractional digits, as `DESIGN.md` fixes for log events (jiff's own
-/// format drops trailing zeros, which would make the strings sort wrongly as text).
+/// RFC 3339 in UTC with nine fractional digits, as the wire format fixes for log events (jiff's
+/// own format drops trailing zeros, which would make the strings sort wrongly as text).
 pub mod nanos {
     use jiff::Timestamp;
     use serde::{Deserialize, Deserializer, Serializer};

@@ -1,7 +1,10 @@
 //! The command line: every flag also as a `SPARKBOARD_*` environment variable.
 //!
-//! Two steps, as in ripgrep: clap parses the raw arguments here; [`Command::validate`] checks
-//! what clap cannot and hands the rest of the program plain values.
+//! Two steps, as in ripgrep: clap parses the raw arguments into the `*Args` structs here; their
+//! methods ([`WorkloadArgs::options`], [`ArchiveArgs::location`], [`LogArgs::key_template`],
+//! [`MetricsArgs::config`], [`ServeArgs::namespaces`], ...) check what clap cannot and hand the
+//! rest of the program plain values, or a [`ConfigError`] that names the flag. Every flag, with
+//! its default, is listed in `REFERENCE.md`, "The binary".
 
 use crate::sim::SimOptions;
 use clap::{Args, Parser, Subcommand};

@@ -1,11 +1,12 @@
 //! What one line of text is: the start of a log event (with its level, when it names one), a
 //! continuation of the event above (a Java stack frame, a Python traceback), or a plain line.
 //!
-//! Formats recognised (`research/logs-metrics.md` §4): Spark's log4j pattern
-//! (`yy/MM/dd HH:mm:ss LEVEL Logger: msg`), ISO-timestamped lines (Python logging, zap console,
-//! most others), Python's `basicConfig` default (`LEVEL:name:msg`), klog (`I0810 13:25:06.8…`),
-//! and JSON structured logs, Spark 4's among them, which are rewritten as readable text with the
-//! exception as a Java-style trace (so the exceptions panel groups them like the rest).
+//! Formats recognised (an example of each in `REFERENCE.md`, "Log line formats"): Spark's log4j
+//! pattern (`yy/MM/dd HH:mm:ss LEVEL Logger: msg`), ISO-timestamped lines (Python logging, zap
+//! console, most others), Python's `basicConfig` default (`LEVEL:name:msg`), klog
+//! (`I0810 13:25:06.8…`), and JSON structured logs, Spark 4's among them, which are rewritten as
+//! readable text with the exception as a Java-style trace (so the exceptions panel groups them
+//! like the rest).
 
 use app::api::LogLevel;
 use serde_json::Value;

@@ -3,10 +3,15 @@
 //! time-ordered stream.
 //!
 //! The pipeline, per request: [`plan`] picks the job's sources; each [`source`] reads the
-//! archive then the live API (with the cut-over and resume rules of [`resume`]; the live read is
-//! the state machine of `follow`), splits [`lines`], parses each [`record`], and [`fold`]s
-//! continuation lines into events ([`classify`] knows the formats); [`merge`] orders all sources
-//! into one stream.
+//! archive ([`shipped`], gzip or plain through [`gunzip`], objects found by [`key_template`])
+//! then the live API ([`live`]; the live read is the state machine of `follow`), with the
+//! cut-over and resume rules of [`source::Resume`]; it splits [`lines`], parses each [`record`],
+//! and [`fold`]s continuation lines into [`event`]s ([`classify`] knows the formats); [`merge`]
+//! orders all sources into one stream.
+//!
+//! How it behaves, seen from outside (sources, cut-over, markers, deleted pods), is in
+//! `REFERENCE.md`, "Logs"; the pod log API and the shippers' layouts it relies on are in its
+//! "Facts sparkboard relies on".
 
 pub mod classify;
 pub mod event;

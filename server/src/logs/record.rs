@@ -1,6 +1,13 @@
-//! One line of a log source, read in the format that source writes: the pod log API with
-//! `timestamps=true`, raw CRI files, or the JSON lines of a log shipper (Fluent Bit's `s3`
-//! output, Vector's `aws_s3` sink). See `research/logs-metrics.md` §3 and §4.
+//! One line of a log source, read in the format that source writes:
+//! - the pod log API with `timestamps=true`: `<RFC 3339, nine fractional digits> <text>`;
+//! - raw CRI files: `<RFC 3339 nanos> <stdout|stderr> <F|P> <text>` (`P`: a part of a line over
+//!   16 KiB, continued by the next record up to an `F`);
+//! - Fluent Bit's `s3` output: JSON lines with `log`, `time` (else `date`), `stream` and
+//!   `kubernetes` {`pod_name`, `namespace_name`, `container_name`, ...};
+//! - Vector's `aws_s3` sink: JSON lines with `message`, `timestamp`, `stream` and `kubernetes`
+//!   {`pod_name`, `pod_namespace`, `container_name`, ...}.
+//!
+//! Examples and the shippers' key layouts: `REFERENCE.md`, "Log archive layouts".
 //!
 //! Times are kept as nanoseconds since the epoch ([`Nanos`]): parsing them is the hot path of a
 //! merge over gigabytes, and the kubelet's fixed nine-digit format parses in a few steps.

@@ -1,7 +1,7 @@
 //! One source of a job's log: one container of one pod, read from the archive first and then
 //! from the live API, as one gapless, duplicate-free sequence of events.
 //!
-//! The rules (`research/logs-metrics.md` §2, §8):
+//! The rules (the pod log API's behaviour they rest on: `REFERENCE.md`, "The pod log API"):
 //! - The archive holds the older part, the live API the newer (the shipper lags by minutes, the
 //!   kubelet keeps only the newest 10 MiB). The live read starts at the second of the last
 //!   archived line (`sinceTime` has whole seconds) and [`Resume`] skips what was delivered.

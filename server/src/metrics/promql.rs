@@ -1,5 +1,9 @@
 //! The PromQL sparkboard sends: one query per panel over a batch of the job's pods, on
-//! cAdvisor's series as the kubelet exports them (`research/logs-metrics.md` §5.2).
+//! cAdvisor's series as the kubelet exports them: `container_memory_working_set_bytes` (what the
+//! OOM killer and metrics-server use), `rate()` of `container_cpu_usage_seconds_total`, and
+//! throttling as the rate of `container_cpu_cfs_throttled_periods_total` over that of
+//! `container_cpu_cfs_periods_total`. Prometheus answers `query_range` with at most 11,000
+//! points per series. (`REFERENCE.md`, "Container metrics".)
 //!
 //! cAdvisor also reports each pod's own cgroup (`container=""`) and the pause container
 //! (`container="POD"`); both are left out, or a pod's usage would count twice.

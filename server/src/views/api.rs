@@ -1,4 +1,4 @@
-//! The JSON API, in the wire format of `DESIGN.md`, plus `/healthz` and `/readyz`.
+//! The JSON API in `app::api`'s wire format (`REFERENCE.md`, "Wire format"), plus `/healthz` and `/readyz`.
 
 use crate::access::{Caller, visible_job, visible_jobs};
 use crate::state::AppState;
