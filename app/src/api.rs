@@ -748,7 +748,8 @@ mod tests {
     fn a_running_job_ages_while_a_finished_one_does_not() {
         let start: Timestamp = "2026-11-21T05:00:00Z".parse().unwrap();
         let now: Timestamp = "2026-11-21T05:01:30Z".parse().unwrap();
-        let mut job = Job { submitted_at: Some(start), started_at: Some(start), duration_s: Some(4.0), ..Job::new("ns", "a", JobState::Running) };
+        let mut job =
+            Job { submitted_at: Some(start), started_at: Some(start), duration_s: Some(4.0), ..Job::new("ns", "a", JobState::Running) };
         assert_eq!(job.duration_at(now), Some(90.0));
         job.state = JobState::Completed;
         assert_eq!(job.duration_at(now), Some(4.0));

@@ -7,11 +7,14 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{EventSource, MessageEvent};
 
+/// The message, open and error handlers: kept alive as long as the stream is.
+type Handlers = (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut()>, Closure<dyn FnMut()>);
+
 /// An open stream; dropping it closes the connection (a page that changes its query opens a
 /// new one and drops the old).
 pub struct Subscription {
     source: EventSource,
-    _handlers: (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut()>, Closure<dyn FnMut()>),
+    _handlers: Handlers,
 }
 
 impl Drop for Subscription {

@@ -4,8 +4,11 @@
 //! One type, parsed and printed here, used by the page, the API and the live stream alike: a
 //! filter cannot mean one thing in the browser and another on the server.
 
-use crate::api::{Job, JobState};
+#[cfg(feature = "ssr")]
+use crate::api::Job;
+use crate::api::JobState;
 use jiff::{SignedDuration, Timestamp};
+#[cfg(feature = "ssr")]
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 

@@ -9,6 +9,8 @@
 //! Today the dashboard has one rule for every request: [`Access::open`] (everyone sees every
 //! namespace the dashboard watches), or a fixed set of namespaces ([`Access::only`]).
 
+#![warn(missing_docs)]
+
 use crate::model::SparkUi;
 use crate::model::pod::JobKey;
 use crate::state::AppState;

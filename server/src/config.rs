@@ -295,7 +295,10 @@ pub struct UiArgs {
 impl UiArgs {
     /// `host:port` of the History Server, if one is configured.
     pub fn history_authority(&self) -> Result<Option<String>, ConfigError> {
-        self.history_server.as_deref().map(|url| crate::sources::spark_ui::history_authority(url).map_err(ConfigError::HistoryServer)).transpose()
+        self.history_server
+            .as_deref()
+            .map(|url| crate::sources::spark_ui::history_authority(url).map_err(ConfigError::HistoryServer))
+            .transpose()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Wiring for each command: which cluster, which listener, which parts run.
 
+use crate::access::Access;
 use crate::archive::jobs::JobArchive;
 use crate::archive::local::LocalDir;
 use crate::archive::s3::{S3Options, S3Store};
@@ -14,9 +15,8 @@ use crate::sim::history_server::HistoryServer;
 use crate::sim::log_shipper::ShipOptions;
 use crate::sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
-use crate::sources::spark_watch::{self, Sources};
-use crate::access::Access;
 use crate::sources::spark_ui::SparkClient;
+use crate::sources::spark_watch::{self, Sources};
 use crate::state::AppState;
 use crate::views;
 use anyhow::Context;

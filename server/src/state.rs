@@ -2,6 +2,8 @@
 //! services, and the access rule. Built once by `run`, cloned into each handler (every field is
 //! a handle).
 
+#![warn(missing_docs)]
+
 use crate::access::Access;
 use crate::archive::jobs::JobArchive;
 use crate::model::pod::JobKey;
@@ -13,7 +15,9 @@ use std::sync::Arc;
 /// What every view handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// Every job and pod the sources reported, and what is kept after Kubernetes deleted them.
     pub model: Arc<JobModel>,
+    /// Finished jobs' records beyond what the model keeps (none for `--archive memory`).
     pub archive: Option<Arc<JobArchive>>,
     /// Spark's servers (one connection pool per upstream driver), for the UI proxy and the
     /// executor metrics.

@@ -134,7 +134,10 @@ async fn a_caller_who_may_see_no_namespace_gets_no_jobs_data_from_any_route() {
     for v in visits(&nobody) {
         let hidden = visit(&nobody.router, &v).await;
         if holds_data(&hidden, &nobody) || leads_to_job(&hidden, &v.uri) {
-            failures.push(format!("{} {} showed the job to nobody: {} {:?} {:.300}", v.method, v.uri, hidden.status, hidden.location, hidden.body));
+            failures.push(format!(
+                "{} {} showed the job to nobody: {} {:?} {:.300}",
+                v.method, v.uri, hidden.status, hidden.location, hidden.body
+            ));
         }
         if hidden.body.contains("team-a/secret-job") && !v.uri.contains("secret-job") {
             failures.push(format!("{} {} named the job to nobody: {:.300}", v.method, v.uri, hidden.body));
@@ -151,7 +154,9 @@ async fn a_caller_who_may_see_no_namespace_gets_no_jobs_data_from_any_route() {
         let shown = visit(&everyone.router, &v).await;
         let seen = match v.shows {
             Shows::Data => holds_data(&shown, &everyone),
-            Shows::Redirect => shown.status.is_redirection() && shown.location.as_deref().is_some_and(|l| l.starts_with("/jobs/team-a/secret-job")),
+            Shows::Redirect => {
+                shown.status.is_redirection() && shown.location.as_deref().is_some_and(|l| l.starts_with("/jobs/team-a/secret-job"))
+            }
             Shows::Found => shown.status != StatusCode::NOT_FOUND && hidden.status == StatusCode::NOT_FOUND,
             Shows::Nothing => !holds_data(&shown, &everyone) && shown.status == hidden.status,
         };

@@ -65,8 +65,7 @@ async fn raw_get(authority: &str, target: &str, host: &str) -> (u16, String) {
 /// until it knows job `ml/{job}`.
 async fn dashboard_knowing(sim: &SimCluster, pods: &[Value], job: &str) -> Process {
     for pod in pods {
-        let created =
-            reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(pod).send().await.unwrap();
+        let created = reqwest::Client::new().post(format!("{}/api/v1/namespaces/ml/pods", sim.process.url)).json(pod).send().await.unwrap();
         assert_eq!(created.status(), 201);
     }
     let kubeconfig = sim.kubeconfig.to_str().unwrap();
@@ -177,7 +176,8 @@ async fn the_proxy_reaches_only_the_job_driver_with_clean_headers_and_prefixed_r
     assert!(r.text().await.unwrap().contains("driver is not running yet"));
 
     // A dashboard that lets kills through: only as a POST from its own pages, with the form.
-    let killing = Process::start(&["serve", "--kubeconfig", sim.kubeconfig.to_str().unwrap(), "--listen", "127.0.0.1:0", "--spark-ui-kill"]);
+    let killing =
+        Process::start(&["serve", "--kubeconfig", sim.kubeconfig.to_str().unwrap(), "--listen", "127.0.0.1:0", "--spark-ui-kill"]);
     let kill_url = format!("{}{prefix}/jobs/job/kill/", killing.url);
     eventually("the killing dashboard to know the job", Duration::from_secs(30), || async {
         let r = client.get(format!("{}{prefix}/jobs/", killing.url)).send().await.map_err(|e| e.to_string())?;

@@ -294,10 +294,7 @@ pub fn outliers(column: Column, values: &[Option<f64>]) -> Vec<bool> {
     for (flag, value) in flags.iter_mut().zip(values) {
         if let Some(v) = value {
             let excess = v - typical;
-            *flag |= excess > 0.0
-                && *v >= OUTLIER_TIMES_MEDIAN * typical
-                && excess > OUTLIER_DEVIATIONS * spread
-                && excess >= min_excess;
+            *flag |= excess > 0.0 && *v >= OUTLIER_TIMES_MEDIAN * typical && excess > OUTLIER_DEVIATIONS * spread && excess >= min_excess;
         }
     }
     flags

@@ -4,8 +4,8 @@
 //! first, then those whose memory came closest to their limit) and folds all executors into
 //! three lines per metric: at each time the largest, the median and the smallest value.
 
-use crate::api::{Aggregate, JobMetrics, Metric, MetricSeries, Pod, PodRole, Summary};
 use super::median;
+use crate::api::{Aggregate, JobMetrics, Metric, MetricSeries, Pod, PodRole, Summary};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -102,13 +102,11 @@ fn fold(group: &[&MetricSeries], aggregate: Aggregate) -> Vec<(Timestamp, f64)> 
         .collect()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::api::{MetricsSource, OomKill, Resources};
     use crate::metrics::test_support::{pod, t};
-
 
     fn memory(pod: &str, values: &[f64]) -> MetricSeries {
         MetricSeries {

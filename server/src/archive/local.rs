@@ -87,7 +87,13 @@ impl LocalDir {
 fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> BoxFuture<'static, Result<T, StoreError>> {
     async move {
         tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-            Err(StoreError::Failed { store: "local directory".into(), op: "io", key: String::new(), detail: e.to_string(), cause: Some(Box::new(e)) })
+            Err(StoreError::Failed {
+                store: "local directory".into(),
+                op: "io",
+                key: String::new(),
+                detail: e.to_string(),
+                cause: Some(Box::new(e)),
+            })
         })
     }
     .boxed()

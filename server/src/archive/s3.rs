@@ -105,7 +105,12 @@ impl S3Store {
     }
 
     /// Sorts an SDK error into the two kinds the caller acts on differently.
-    fn error<E: Error + ProvideErrorMetadata + Send + Sync + 'static>(&self, op: &'static str, key: &str, err: SdkError<E, HttpResponse>) -> StoreError {
+    fn error<E: Error + ProvideErrorMetadata + Send + Sync + 'static>(
+        &self,
+        op: &'static str,
+        key: &str,
+        err: SdkError<E, HttpResponse>,
+    ) -> StoreError {
         let unavailable = match err {
             // Credentials are resolved at dispatch: none configured is a setup error, while a
             // slow IMDS or an unreachable STS (IRSA) is an outage like any other.
@@ -168,7 +173,13 @@ impl ObjectStore for S3Store {
             // The body streams after the headers, so losing the connection here is an outage too.
             match output.body.collect().await {
                 Ok(body) => Ok(Some(body.into_bytes())),
-                Err(e) => Err(StoreError::Unavailable { store: self.describe.clone(), op: "get", key, detail: chain(&e), cause: Some(Box::new(e)) }),
+                Err(e) => Err(StoreError::Unavailable {
+                    store: self.describe.clone(),
+                    op: "get",
+                    key,
+                    detail: chain(&e),
+                    cause: Some(Box::new(e)),
+                }),
             }
         })
     }

@@ -17,14 +17,19 @@ pub enum ClusterConnection {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("cannot read kubeconfig {path}: {source}")]
+    /// The kubeconfig given does not load.
     Kubeconfig {
+        /// The file asked for.
         path: PathBuf,
+        /// What is wrong with it.
         #[source]
         source: kube::config::KubeconfigError,
     },
     #[error("no usable Kubernetes configuration (kubeconfig or in-cluster): {0}")]
+    /// Neither `KUBECONFIG`, `~/.kube/config` nor a pod's service account.
     Infer(#[source] kube::config::InferConfigError),
     #[error("cannot build a Kubernetes client: {0}")]
+    /// The configuration loaded, but no client could be made of it (a bad TLS setting, say).
     Client(#[source] kube::Error),
 }
 

@@ -9,6 +9,8 @@
 //! The archive (`crate::archive`), the log readers (`crate::logs`) and the metrics sources
 //! (`crate::metrics`) are sources too, each in its own module at the top of the crate.
 
+#![warn(missing_docs)]
+
 pub mod cluster;
 pub mod spark_ui;
 pub mod spark_watch;

@@ -35,6 +35,7 @@ pub struct SparkClient {
 }
 
 impl SparkClient {
+    /// A client with an empty pool; `history` is the History Server's `host:port`.
     pub fn new(kill_enabled: bool, history: Option<String>) -> SparkClient {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
@@ -93,7 +94,9 @@ pub enum UpstreamError {
     /// The authority and path do not make a URI (a path with bytes a URI cannot carry).
     #[error("not a request target for {authority}: {source}")]
     Target {
+        /// The upstream the request was for.
         authority: String,
+        /// Why the URI does not parse.
         #[source]
         source: http::uri::InvalidUri,
     },
@@ -122,9 +125,21 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Upstream {
     /// Its running driver's UI, at `ip:port`.
-    Driver { authority: String, app_id: Option<String> },
+    Driver {
+        /// The driver pod's `ip:port` of its `spark-ui` port.
+        authority: String,
+        /// The Spark application id, once the job reported one.
+        app_id: Option<String>,
+    },
     /// The History Server at `authority`, for a job whose driver is gone.
-    History { authority: String, app_id: String, finished_at: Option<jiff::Timestamp> },
+    History {
+        /// The History Server's `host:port`.
+        authority: String,
+        /// The application it is asked for.
+        app_id: String,
+        /// When the job ended: a History Server may not list it for a while after.
+        finished_at: Option<jiff::Timestamp>,
+    },
     /// Nowhere, and why.
     Unavailable(Unavailable),
 }
@@ -132,14 +147,18 @@ pub enum Upstream {
 /// Why a job's Spark UI is served from nowhere.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Unavailable {
+    /// No job has that id (or the caller may not see it).
     NoSuchJob,
     /// On its way to running a driver.
     Starting {
+        /// The job's state now.
         state: app::api::JobState,
     },
     /// No driver runs, and the History Server cannot stand in (`why`, as words to append).
     NotRunning {
+        /// The job's state now.
         state: app::api::JobState,
+        /// Why no History Server can stand in, as words to append.
         why: &'static str,
     },
 }
@@ -154,8 +173,10 @@ pub fn history_may_lag(finished: Option<jiff::Timestamp>) -> bool {
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HistoryUrlError {
     #[error("{0:?} is not an http:// URL")]
+    /// Another scheme (HTTPS is not supported yet).
     NotHttp(String),
     #[error("{0:?} must be http://host[:port], without a path")]
+    /// A path, query, fragment or credentials after the host.
     NotAnAuthority(String),
 }
 

@@ -1,9 +1,9 @@
 //! The JSON API in `app::api`'s wire format (`REFERENCE.md`, "Wire format"), plus `/healthz` and `/readyz`.
 
-use crate::access::{Caller, visible_job, visible_jobs};
-use crate::state::AppState;
 use super::json_body::JsonBody;
+use crate::access::{Caller, visible_job, visible_jobs};
 use crate::model::pod::JobKey;
+use crate::state::AppState;
 use app::api::{JobDetail, JobList};
 use app::query::{JobQuery, QueryError};
 use axum::extract::{Path, RawQuery, State};
@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use http::{HeaderMap, StatusCode};
 use serde_json::json;
 
+/// This module's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/jobs", get(list_jobs))
@@ -26,7 +27,12 @@ pub fn routes() -> Router<AppState> {
 pub enum ApiError {
     /// No job has that id (or the caller may not see it, which must look the same).
     #[error("no job {namespace}/{name}")]
-    JobNotFound { namespace: String, name: String },
+    JobNotFound {
+        /// The namespace asked for.
+        namespace: String,
+        /// The name asked for.
+        name: String,
+    },
     /// A query parameter that does not parse.
     #[error(transparent)]
     BadQuery(#[from] QueryError),

@@ -7,8 +7,8 @@
 //! the job appears later.
 
 use crate::access::{Caller, visible_key};
-use crate::state::AppState;
 use crate::model::pod::JobKey;
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -27,7 +27,9 @@ pub fn accepts(headers: &HeaderMap, encoding: &str) -> bool {
 
 /// A value answered as JSON; gzip'ed when `gzip` (from [`accepts`]) and worth it.
 pub struct JsonBody<T> {
+    /// What is answered.
     pub value: T,
+    /// Whether the client takes gzip.
     pub gzip: bool,
 }
 

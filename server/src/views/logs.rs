@@ -6,11 +6,11 @@
 //! `follow=true` the response stays open while the job runs.
 
 use crate::access::{Caller, visible_job};
-use crate::state::AppState;
 use crate::logs::event::Event;
 use crate::logs::merge::Merge;
 use crate::logs::plan::Lookup;
 use crate::model::pod::JobKey;
+use crate::state::AppState;
 use app::api::{LogLevel, LogSource, nanos};
 use app::log_query::{LogFormat, LogQuery};
 use axum::body::{Body, Bytes};
@@ -24,6 +24,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
 
+/// This module's routes.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/jobs/{namespace}/{name}/logs", get(job_log))
 }
@@ -32,10 +33,13 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, thiserror::Error)]
 pub enum LogRequestError {
     #[error("no job {0}/{1}")]
+    /// No job of that namespace and name (or the caller may not see it).
     NotFound(String, String),
     #[error(transparent)]
+    /// A query parameter that does not parse.
     Query(#[from] app::log_query::LogQueryError),
     #[error("bad regular expression: {0}")]
+    /// `re` is not a regular expression (or too large a one).
     Regex(#[from] regex::Error),
 }
 

@@ -3,12 +3,12 @@
 //! inside a 200, so the page draws what it has; only an unknown job (404) or a range that does
 //! not parse (400) fail the request.
 
-use crate::access::{Caller, visible_job, visible_spark_ui};
-use crate::state::AppState;
 use super::json_body::JsonBody;
+use crate::access::{Caller, visible_job, visible_spark_ui};
 use crate::metrics::SparkRest;
 use crate::metrics::range::{MetricsRange, RangeError};
 use crate::model::pod::JobKey;
+use crate::state::AppState;
 use app::api::JobMetrics;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,7 @@ use http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
 use serde_json::json;
 
+/// This module's routes.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/jobs/{namespace}/{name}/metrics", get(job_metrics))
 }

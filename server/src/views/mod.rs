@@ -10,6 +10,8 @@
 //! - [`deep_links`]: `/apps/...` and `/airflow/...` redirects.
 //! - [`json_body`]: JSON answers, gzip'ed for clients that take it.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod deep_links;
 pub mod json_body;

@@ -28,6 +28,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 /// once, a burst of changes costs one recompute per interval.
 const COALESCE: Duration = Duration::from_millis(200);
 
+/// This module's routes.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/jobs/stream", get(list_stream)).route("/api/v1/jobs/{namespace}/{name}/stream", get(job_stream))
 }

@@ -124,11 +124,8 @@ pub async fn first_text(response: Response<Body>) -> String {
     let mut body = response.into_body();
     let mut bytes = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
-    loop {
-        match tokio::time::timeout_at(deadline, body.frame()).await {
-            Ok(Some(Ok(frame))) => bytes.extend_from_slice(frame.data_ref().map_or(&[][..], |d| d.as_ref())),
-            Ok(Some(Err(_)) | None) | Err(_) => break,
-        }
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, body.frame()).await {
+        bytes.extend_from_slice(frame.data_ref().map_or(&[][..], |d| d.as_ref()));
     }
     String::from_utf8_lossy(&bytes).into_owned()
 }
