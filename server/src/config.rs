@@ -271,6 +271,29 @@ impl LogArgs {
         Ok(KeyTemplate::parse(self.log_key_template.as_deref().unwrap_or(default))?)
     }
 
+    /// The simulated shipper's record format, the flag's as the sim names it.
+    pub fn ship_format(&self) -> crate::sim::log_shipper::ShipFormat {
+        use crate::sim::log_shipper::ShipFormat;
+        match self.log_format.as_str() {
+            "vector" => ShipFormat::Vector,
+            "cri" => ShipFormat::Cri,
+            _ => ShipFormat::FluentBit,
+        }
+    }
+
+    /// Where the simulated shipper puts objects: the flag's template rendered by the sim's own
+    /// code, or the shipper's own default layout (the dashboard's default template is its
+    /// reading of that layout, checked against it).
+    pub fn ship_layout(&self) -> Result<crate::sim::log_shipper::KeyLayout, ConfigError> {
+        use crate::sim::log_shipper::KeyLayout;
+        // The dashboard's parser first, so that a bad template reads the same in every command.
+        self.key_template()?;
+        Ok(match &self.log_key_template {
+            Some(template) => KeyLayout::template(template)?,
+            None => KeyLayout::default_for(self.ship_format()),
+        })
+    }
+
     pub fn ship_every(&self) -> Result<std::time::Duration, ConfigError> {
         seconds(self.ship_every, ConfigError::ShipEvery)
     }
@@ -435,6 +458,8 @@ pub enum ConfigError {
     Location(&'static str, String),
     #[error("--log-key-template: {0}")]
     KeyTemplate(#[from] crate::logs::key_template::TemplateError),
+    #[error("--log-key-template: {0}")]
+    ShipLayout(#[from] crate::sim::log_shipper::LayoutError),
     #[error("--ship-every must be a finite number of seconds above 0, not {0}")]
     ShipEvery(f64),
     #[error("--archive-compact-every must be a finite number of seconds above 0, not {0}")]

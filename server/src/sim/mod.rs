@@ -24,6 +24,7 @@ pub mod log_shipper;
 pub mod logs;
 pub mod objects;
 pub mod pod_log;
+pub mod quantity;
 pub mod resources;
 mod rng;
 pub mod scenario;
