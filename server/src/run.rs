@@ -10,9 +10,9 @@ use crate::logs::live::KubeLogs;
 use crate::logs::plan::{LogService, ModelProbe, OperatorPods};
 use crate::logs::shipped::ShippedLogs;
 use crate::model::{JobModel, ModelOptions};
-use crate::sim::history_server::HistoryServer;
-use crate::sim::log_shipper::{self, ObjectWriter, ShipOptions};
-use crate::sim::{Sim, kubeconfig, tls};
+use sparkboard_sim::history_server::HistoryServer;
+use sparkboard_sim::log_shipper::{self, ObjectWriter, ShipOptions};
+use sparkboard_sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_watch::{self, Sources};
 use crate::ui_proxy::UiClient;
@@ -39,10 +39,10 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 /// The sim's options, without real Spark drivers when this machine cannot run them.
-async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<crate::sim::SimOptions> {
+async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<sparkboard_sim::SimOptions> {
     let mut options = args.options()?;
     if let Some((launcher, _)) = &options.real_drivers
-        && !crate::sim::spark_driver::Launcher::available(&launcher.python).await
+        && !sparkboard_sim::spark_driver::Launcher::available(&launcher.python).await
     {
         eprintln!(
             "sparkboard: real Spark drivers asked for, but {} cannot import pyspark or java is not on PATH; running without them",

@@ -19,10 +19,10 @@ use sparkboard::logs::plan::{LogService, Lookup};
 use sparkboard::logs::record::RecordFormat;
 use sparkboard::logs::shipped::ShippedLogs;
 use sparkboard::logs::source::{PodNow, PodProbe};
-use sparkboard::sim::SimState;
-use sparkboard::sim::log_shipper::{self, KeyLayout, ObjectWriter, ShipFormat, ShipOptions};
-use sparkboard::sim::resources::PODS;
-use sparkboard::sim::store::Store;
+use sparkboard_sim::SimState;
+use sparkboard_sim::log_shipper::{self, KeyLayout, ObjectWriter, ShipFormat, ShipOptions};
+use sparkboard_sim::resources::PODS;
+use sparkboard_sim::store::Store;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +55,7 @@ struct World {
 impl World {
     fn new(cut_follows_after: Option<Duration>) -> World {
         let sim = SimState { cut_log_follows_after: cut_follows_after, ..SimState::new(Arc::new(Store::default()), 1.0) };
-        let client = kube::Client::new(sparkboard::sim::api::router(sim.clone()), "default");
+        let client = kube::Client::new(sparkboard_sim::api::router(sim.clone()), "default");
         let start = Timestamp::now().checked_sub(SignedDuration::from_mins(10)).unwrap();
         World { sim, client, start, shipped: Default::default() }
     }
@@ -155,7 +155,7 @@ fn vars() -> KeyVars<'static> {
 
 /// One Fluent Bit record: `log` at `time`.
 fn fluent_bit_record(time: Timestamp, log: &str) -> String {
-    format!("{{\"time\":\"{}\",\"log\":\"{log}\"}}\n", sparkboard::sim::pod_log::rfc3339_nano_fixed(time))
+    format!("{{\"time\":\"{}\",\"log\":\"{log}\"}}\n", sparkboard_sim::pod_log::rfc3339_nano_fixed(time))
 }
 
 fn header(i: usize) -> String {
@@ -328,7 +328,7 @@ async fn unreadable_records_are_counted_in_one_marker() {
     let world = World::new(None);
     let (store, template, _) = local_fluent_bit("logs-unreadable");
     let key = template.render(&vars(), world.start, &mut |_| "x".into());
-    let time = sparkboard::sim::pod_log::rfc3339_nano_fixed(world.start);
+    let time = sparkboard_sim::pod_log::rfc3339_nano_fixed(world.start);
     let body = format!("{}not json\n{{\"log\":\"no time\"}}\n{{\"time\":\"{time}\"}}\n", fluent_bit_record(world.start, &header(0)));
     store.put(&key, body.into()).await.unwrap();
     let events = world.read(&world.service(Some(fluent_bit_logs(store, template))), world.detail(true, false), "").await;

@@ -255,8 +255,8 @@ impl Seaweed {
     }
 
     /// The simulated shipper's writer into `bucket` under `prefix` on this S3, with the tests' keys.
-    pub async fn ship_writer(&self, bucket: &str, prefix: &str) -> sparkboard::sim::log_shipper::S3Writer {
-        sparkboard::sim::log_shipper::S3Writer::connect(sparkboard::sim::log_shipper::S3Target {
+    pub async fn ship_writer(&self, bucket: &str, prefix: &str) -> sparkboard_sim::log_shipper::S3Writer {
+        sparkboard_sim::log_shipper::S3Writer::connect(sparkboard_sim::log_shipper::S3Target {
             bucket: bucket.into(),
             prefix: prefix.into(),
             endpoint: Some(self.endpoint.clone()),

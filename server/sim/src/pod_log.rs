@@ -233,9 +233,9 @@ mod tests {
 #[cfg(test)]
 mod http_tests {
     //! The log endpoint through the router, without a socket.
-    use crate::sim::resources::PODS;
-    use crate::sim::store::Store;
-    use crate::sim::{SimState, api};
+    use crate::resources::PODS;
+    use crate::store::Store;
+    use crate::{SimState, api};
     use axum::body::Body;
     use http::{Request, StatusCode};
     use http_body_util::BodyExt;
