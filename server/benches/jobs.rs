@@ -265,16 +265,16 @@ async fn change_to_browser() {
     use kube::api::{Api, ApiResource, DynamicObject};
     use tower::ServiceExt;
 
-    let options = sparkboard::sim::SimOptions {
+    let options = sparkboard_sim::SimOptions {
         seed: 1,
         speed: 1.0,
-        watch_history: sparkboard::sim::store::DEFAULT_HISTORY,
+        watch_history: sparkboard_sim::store::DEFAULT_HISTORY,
         drop_watches_after: None,
-        scenario: sparkboard::sim::Scenario::demo(1),
+        scenario: sparkboard_sim::Scenario::demo(1),
         real_drivers: None,
         ship_logs: None,
     };
-    let sim = sparkboard::sim::Sim::start(&options);
+    let sim = sparkboard_sim::Sim::start(&options);
     let sim_router = sim.router();
     let client = kube::Client::new(sim.router(), "default");
     let model = Arc::new(JobModel::default());

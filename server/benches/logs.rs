@@ -76,7 +76,7 @@ fn write_sources(dir: &Path, start: Timestamp, target: u64) -> (Vec<PathBuf>, u6
         let time = Timestamp::from_nanosecond(i128::from(base + (k as i64) * 1_000)).unwrap();
         let line = format!(
             "{} stderr F {} INFO Executor: Finished task {}.0 in stage {}.0 (TID {k}). 2148 bytes result sent to driver\n",
-            sparkboard::sim::pod_log::rfc3339_nano_fixed(time),
+            sparkboard_sim::pod_log::rfc3339_nano_fixed(time),
             time.strftime("%y/%m/%d %H:%M:%S"),
             k % 40,
             k / 4000
@@ -191,7 +191,7 @@ async fn first_line_from_s3(start: Timestamp) {
             let _ = writeln!(
                 text,
                 "{} stderr F 26/11/21 05:00:00 INFO Executor: Running task {k}.0 in stage 1.0 (TID {k})",
-                sparkboard::sim::pod_log::rfc3339_nano_fixed(time)
+                sparkboard_sim::pod_log::rfc3339_nano_fixed(time)
             );
         }
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

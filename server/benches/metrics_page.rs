@@ -34,7 +34,7 @@ use sparkboard::metrics::promql::{panel_query, pods_regex};
 use sparkboard::model::JobModel;
 use sparkboard::model::labels::LabelKeys;
 use sparkboard::model::pod::PodSummary;
-use sparkboard::sim::objects::{self, Owner, PodSpec, Size};
+use sparkboard_sim::objects::{self, Owner, PodSpec, Size};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

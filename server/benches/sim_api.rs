@@ -14,9 +14,9 @@ mod support;
 use futures::StreamExt;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sparkboard::sim::resources::PODS;
-use sparkboard::sim::store::{Store, WatchFrom};
-use sparkboard::sim::{SimState, api};
+use sparkboard_sim::resources::PODS;
+use sparkboard_sim::store::{Store, WatchFrom};
+use sparkboard_sim::{SimState, api};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -135,8 +135,8 @@ async fn fan_out(name: &str, store: Arc<Store>, url: Option<String>) -> f64 {
 /// Plays 10,000 jobs with 10 executors each for `seconds` of simulated time per speed, and
 /// reports how much of real time the engine needed.
 fn workload_at_scale() {
-    use sparkboard::sim::Scenario;
-    use sparkboard::sim::workload::Workload;
+    use sparkboard_sim::Scenario;
+    use sparkboard_sim::workload::Workload;
     let sim = SimState::new(Arc::new(Store::default()), 0.0);
     let mut scenario = Scenario::sized(1, 10_000, Some(10));
     scenario.log_rate = 0.0;

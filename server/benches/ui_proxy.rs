@@ -13,7 +13,7 @@ use serde_json::json;
 use sparkboard::model::JobModel;
 use sparkboard::model::labels::LabelKeys;
 use sparkboard::model::pod::PodSummary;
-use sparkboard::sim::spark_driver::Launcher;
+use sparkboard_sim::spark_driver::Launcher;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

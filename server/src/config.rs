@@ -6,7 +6,7 @@
 //! rest of the program plain values, or a [`ConfigError`] that names the flag. Every flag, with
 //! its default, is listed in `REFERENCE.md`, "The binary".
 
-use crate::sim::SimOptions;
+use sparkboard_sim::SimOptions;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -72,7 +72,7 @@ pub struct WorkloadArgs {
     #[arg(long, env = "SPARKBOARD_SPARK_EVENT_LOG_DIR")]
     pub spark_event_log_dir: Option<std::path::PathBuf>,
     /// How many changes a watch can resume from; older resourceVersions get 410 Expired.
-    #[arg(long, env = "SPARKBOARD_WATCH_HISTORY", default_value_t = crate::sim::store::DEFAULT_HISTORY)]
+    #[arg(long, env = "SPARKBOARD_WATCH_HISTORY", default_value_t = sparkboard_sim::store::DEFAULT_HISTORY)]
     pub watch_history: usize,
     /// Fault injection: cut every watch connection this many seconds after it starts, without
     /// a clean end, as a load balancer or a restarting API server would.
@@ -274,6 +274,29 @@ impl LogArgs {
         Ok(KeyTemplate::parse(self.log_key_template.as_deref().unwrap_or(default))?)
     }
 
+    /// The simulated shipper's record format, the flag's as the sim names it.
+    pub fn ship_format(&self) -> sparkboard_sim::log_shipper::ShipFormat {
+        use sparkboard_sim::log_shipper::ShipFormat;
+        match self.log_format.as_str() {
+            "vector" => ShipFormat::Vector,
+            "cri" => ShipFormat::Cri,
+            _ => ShipFormat::FluentBit,
+        }
+    }
+
+    /// Where the simulated shipper puts objects: the flag's template rendered by the sim's own
+    /// code, or the shipper's own default layout (the dashboard's default template is its
+    /// reading of that layout, checked against it).
+    pub fn ship_layout(&self) -> Result<sparkboard_sim::log_shipper::KeyLayout, ConfigError> {
+        use sparkboard_sim::log_shipper::KeyLayout;
+        // The dashboard's parser first, so that a bad template reads the same in every command.
+        self.key_template()?;
+        Ok(match &self.log_key_template {
+            Some(template) => KeyLayout::template(template)?,
+            None => KeyLayout::default_for(self.ship_format()),
+        })
+    }
+
     pub fn ship_every(&self) -> Result<std::time::Duration, ConfigError> {
         seconds(self.ship_every, ConfigError::ShipEvery)
     }
@@ -434,13 +457,15 @@ pub enum ConfigError {
     #[error("--log-rate must be a finite number, 0 or more, not {0}")]
     LogRate(f64),
     #[error(transparent)]
-    Scenario(#[from] crate::sim::scenario::ScenarioError),
+    Scenario(#[from] sparkboard_sim::scenario::ScenarioError),
     #[error("--drop-watches-after must be a finite number of seconds above 0, not {0}")]
     DropWatches(f64),
     #[error("{0} must be a directory or s3://bucket[/prefix], not {1:?}")]
     Location(&'static str, String),
     #[error("--log-key-template: {0}")]
     KeyTemplate(#[from] crate::logs::key_template::TemplateError),
+    #[error("--log-key-template: {0}")]
+    ShipLayout(#[from] sparkboard_sim::log_shipper::LayoutError),
     #[error("--ship-every must be a finite number of seconds above 0, not {0}")]
     ShipEvery(f64),
     #[error("--archive-compact-every must be a finite number of seconds above 0, not {0}")]
@@ -483,8 +508,8 @@ impl WorkloadArgs {
             drop_watches_after,
             scenario: {
                 let mut scenario = match &self.scenario {
-                    Some(path) => crate::sim::Scenario::from_file(path)?,
-                    None => crate::sim::Scenario::sized(self.seed, self.jobs, self.executors),
+                    Some(path) => sparkboard_sim::Scenario::from_file(path)?,
+                    None => sparkboard_sim::Scenario::sized(self.seed, self.jobs, self.executors),
                 };
                 scenario.log_rate = self.log_rate;
                 scenario
@@ -492,7 +517,7 @@ impl WorkloadArgs {
             real_drivers: (self.real_spark_drivers > 0).then(|| {
                 let event_log_dir =
                     self.spark_event_log_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("sparkboard-spark-events"));
-                (crate::sim::spark_driver::Launcher { python: self.python.clone(), event_log_dir }, self.real_spark_drivers)
+                (sparkboard_sim::spark_driver::Launcher { python: self.python.clone(), event_log_dir }, self.real_spark_drivers)
             }),
             ship_logs: None,
         })

@@ -15,9 +15,10 @@
 //! what every handler shares. [`sources::spark_ui`] is the one client of Spark's servers, for the
 //! proxy and the executor metrics alike.
 //!
-//! [`sim`] is the simulated Kubernetes cluster the demo and the tests run against; [`config`] is
-//! the command line; [`run`] wires it all for each command. `REFERENCE.md` at the top of the
-//! repository lists every flag, route and test.
+//! The simulated cluster the demo and the tests run against is its own crate, `sparkboard-sim`
+//! (`server/sim/`), which depends on nothing here. [`config`] is the command line; [`run`] wires
+//! it all for each command. `REFERENCE.md` at the top of the repository lists every flag, route
+//! and test.
 
 // Leptos view types nest deeply; the jobs page's layout needs more than the default 128.
 #![recursion_limit = "256"]
@@ -29,7 +30,6 @@ pub mod logs;
 pub mod metrics;
 pub mod model;
 pub mod run;
-pub mod sim;
 pub mod sources;
 pub mod state;
 pub mod ui_proxy;

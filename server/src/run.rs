@@ -11,9 +11,9 @@ use crate::logs::live::KubeLogs;
 use crate::logs::plan::{LogService, ModelProbe, OperatorPods};
 use crate::logs::shipped::ShippedLogs;
 use crate::model::{JobModel, ModelOptions};
-use crate::sim::history_server::HistoryServer;
-use crate::sim::log_shipper::ShipOptions;
-use crate::sim::{Sim, kubeconfig, tls};
+use sparkboard_sim::history_server::HistoryServer;
+use sparkboard_sim::log_shipper::{self, ObjectWriter, ShipOptions};
+use sparkboard_sim::{Sim, kubeconfig, tls};
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_ui::SparkClient;
 use crate::sources::spark_watch::{self, Sources};
@@ -41,10 +41,10 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 /// The sim's options, without real Spark drivers when this machine cannot run them.
-async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<crate::sim::SimOptions> {
+async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<sparkboard_sim::SimOptions> {
     let mut options = args.options()?;
     if let Some((launcher, _)) = &options.real_drivers
-        && !crate::sim::spark_driver::Launcher::available(&launcher.python).await
+        && !sparkboard_sim::spark_driver::Launcher::available(&launcher.python).await
     {
         eprintln!(
             "sparkboard: real Spark drivers asked for, but {} cannot import pyspark or java is not on PATH; running without them",
@@ -68,13 +68,16 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             ArchiveLocation::Directory(dir)
         }
     };
-    let log_store = open_store(log_location).await;
-    options.ship_logs = log_store
-        .clone()
-        .map(|store| -> anyhow::Result<ShipOptions> {
-            Ok(ShipOptions { store, format: args.logs.format(), template: args.logs.key_template()?, every: args.logs.ship_every()? })
-        })
-        .transpose()?;
+    let log_store = open_store(log_location.clone()).await;
+    options.ship_logs = match ship_writer(log_location).await {
+        Some(writer) => Some(ShipOptions {
+            writer,
+            format: args.logs.ship_format(),
+            layout: args.logs.ship_layout()?,
+            every: args.logs.ship_every()?,
+        }),
+        None => None,
+    };
     // With real drivers, a real History Server reads their event logs, so a demo job's Spark
     // UI link keeps working after its driver stops.
     let mut history = args.ui.history_authority()?;
@@ -197,8 +200,21 @@ async fn sim(args: SimArgs) -> anyhow::Result<()> {
 
 /// The simulated shipper's settings for `sparkboard sim --ship-logs`.
 async fn ship_options(logs: &LogArgs, s3: &S3Args, value: &str) -> anyhow::Result<Option<ShipOptions>> {
-    let Some(store) = open_store(s3.location("--ship-logs", value)?).await else { return Ok(None) };
-    Ok(Some(ShipOptions { store, format: logs.format(), template: logs.key_template()?, every: logs.ship_every()? }))
+    let Some(writer) = ship_writer(s3.location("--ship-logs", value)?).await else { return Ok(None) };
+    Ok(Some(ShipOptions { writer, format: logs.ship_format(), layout: logs.ship_layout()?, every: logs.ship_every()? }))
+}
+
+/// The simulated shipper's own writer for a location (none for `memory`): it shares no code
+/// with the store the dashboard reads the same place through.
+async fn ship_writer(location: ArchiveLocation) -> Option<Arc<dyn ObjectWriter>> {
+    match location {
+        ArchiveLocation::Memory => None,
+        ArchiveLocation::Directory(dir) => Some(Arc::new(log_shipper::LocalDir::new(dir))),
+        ArchiveLocation::S3 { bucket, prefix, endpoint, region, path_style } => {
+            let target = log_shipper::S3Target { bucket, prefix, endpoint, region, path_style, credentials: None };
+            Some(Arc::new(log_shipper::S3Writer::connect(target).await))
+        }
+    }
 }
 
 /// Everything the dashboard runs with, from the command line.

@@ -1,6 +1,6 @@
 //! The merged log pipeline against real parts: the simulated cluster's pod log API through
 //! kube-rs, and log archives in SeaweedFS written in each shipper's layout (Fluent Bit, Vector,
-//! CRI files). Each test writes known lines and checks that every one comes back exactly once,
+//! CRI files) by the simulated shipper, whose writer shares no code with the dashboard's reader. Each test writes known lines and checks that every one comes back exactly once,
 //! in order: from the archive after the pod is gone, across the archive-to-live cut-over, and
 //! through follow streams that the API keeps cutting (mid-line).
 
@@ -19,10 +19,10 @@ use sparkboard::logs::plan::{LogService, Lookup};
 use sparkboard::logs::record::RecordFormat;
 use sparkboard::logs::shipped::ShippedLogs;
 use sparkboard::logs::source::{PodNow, PodProbe};
-use sparkboard::sim::SimState;
-use sparkboard::sim::log_shipper::{self, ShipOptions};
-use sparkboard::sim::resources::PODS;
-use sparkboard::sim::store::Store;
+use sparkboard_sim::SimState;
+use sparkboard_sim::log_shipper::{self, KeyLayout, ObjectWriter, ShipFormat, ShipOptions};
+use sparkboard_sim::resources::PODS;
+use sparkboard_sim::store::Store;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +55,7 @@ struct World {
 impl World {
     fn new(cut_follows_after: Option<Duration>) -> World {
         let sim = SimState { cut_log_follows_after: cut_follows_after, ..SimState::new(Arc::new(Store::default()), 1.0) };
-        let client = kube::Client::new(sparkboard::sim::api::router(sim.clone()), "default");
+        let client = kube::Client::new(sparkboard_sim::api::router(sim.clone()), "default");
         let start = Timestamp::now().checked_sub(SignedDuration::from_mins(10)).unwrap();
         World { sim, client, start, shipped: Default::default() }
     }
@@ -132,10 +132,16 @@ impl World {
     }
 }
 
-/// A Fluent Bit archive in a fresh local directory.
-fn local_fluent_bit(name: &str) -> (Arc<dyn ObjectStore>, KeyTemplate) {
-    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(common::scratch_dir(name)));
-    (store, KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap())
+/// A Fluent Bit archive in a fresh local directory, and the simulated shipper's writer into it.
+fn local_fluent_bit(name: &str) -> (Arc<dyn ObjectStore>, KeyTemplate, Arc<dyn ObjectWriter>) {
+    let dir = common::scratch_dir(name);
+    let store: Arc<dyn ObjectStore> = Arc::new(sparkboard::archive::local::LocalDir::new(&dir));
+    (store, KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap(), Arc::new(log_shipper::LocalDir::new(dir)))
+}
+
+/// The simulated shipper in `format`'s own layout, shipping every second.
+fn shipper(writer: Arc<dyn ObjectWriter>, format: ShipFormat) -> ShipOptions {
+    ShipOptions { writer, format, layout: KeyLayout::default_for(format), every: Duration::from_secs(1) }
 }
 
 fn fluent_bit_logs(store: Arc<dyn ObjectStore>, template: KeyTemplate) -> Arc<ShippedLogs> {
@@ -149,7 +155,7 @@ fn vars() -> KeyVars<'static> {
 
 /// One Fluent Bit record: `log` at `time`.
 fn fluent_bit_record(time: Timestamp, log: &str) -> String {
-    format!("{{\"time\":\"{}\",\"log\":\"{log}\"}}\n", sparkboard::sim::pod_log::rfc3339_nano_fixed(time))
+    format!("{{\"time\":\"{}\",\"log\":\"{log}\"}}\n", sparkboard_sim::pod_log::rfc3339_nano_fixed(time))
 }
 
 fn header(i: usize) -> String {
@@ -170,10 +176,10 @@ fn markers(events: &[Event]) -> Vec<String> {
 #[tokio::test]
 async fn every_shipper_layout_reads_back_from_s3() {
     let weed = Seaweed::start("logs-layouts").await;
-    for (format, template, name) in [
-        (RecordFormat::FluentBit, FLUENT_BIT_DEFAULT, "fluent-bit"),
-        (RecordFormat::Vector, VECTOR_DEFAULT, "vector"),
-        (RecordFormat::Cri, CRI_DEFAULT, "cri"),
+    for (format, template, shipped_as, name) in [
+        (RecordFormat::FluentBit, FLUENT_BIT_DEFAULT, ShipFormat::FluentBit, "fluent-bit"),
+        (RecordFormat::Vector, VECTOR_DEFAULT, ShipFormat::Vector, "vector"),
+        (RecordFormat::Cri, CRI_DEFAULT, ShipFormat::Cri, "cri"),
     ] {
         let world = World::new(None);
         world.run_pod();
@@ -181,7 +187,7 @@ async fn every_shipper_layout_reads_back_from_s3() {
         store.create_bucket().await.unwrap();
         let store: Arc<dyn ObjectStore> = Arc::new(store);
         let template = KeyTemplate::parse(template).unwrap();
-        let ship = ShipOptions { store: store.clone(), format, template: template.clone(), every: Duration::from_secs(1) };
+        let ship = shipper(Arc::new(weed.ship_writer("logs", name).await), shipped_as);
         let long = format!("26/11/21 05:00:00 INFO Big: {}", "x".repeat(100_000 - 28));
         world.write(0, &header(0));
         world.write(1, "26/11/21 05:00:00 ERROR Executor: Exception in task 0.0");
@@ -243,8 +249,7 @@ async fn the_archive_and_the_live_api_meet_without_a_gap_or_a_duplicate() {
     store.create_bucket().await.unwrap();
     let store: Arc<dyn ObjectStore> = Arc::new(store);
     let template = KeyTemplate::parse(FLUENT_BIT_DEFAULT).unwrap();
-    let ship =
-        ShipOptions { store: store.clone(), format: RecordFormat::FluentBit, template: template.clone(), every: Duration::from_secs(1) };
+    let ship = shipper(Arc::new(weed.ship_writer("logs", "cutover").await), ShipFormat::FluentBit);
     // Three lines per millisecond, and the cut-over in the middle of a millisecond and a second.
     for i in 0..3000 {
         world.write(i as i64 / 3, &header(i));
@@ -321,9 +326,9 @@ async fn a_deleted_pod_without_an_archive_says_so() {
 #[tokio::test]
 async fn unreadable_records_are_counted_in_one_marker() {
     let world = World::new(None);
-    let (store, template) = local_fluent_bit("logs-unreadable");
+    let (store, template, _) = local_fluent_bit("logs-unreadable");
     let key = template.render(&vars(), world.start, &mut |_| "x".into());
-    let time = sparkboard::sim::pod_log::rfc3339_nano_fixed(world.start);
+    let time = sparkboard_sim::pod_log::rfc3339_nano_fixed(world.start);
     let body = format!("{}not json\n{{\"log\":\"no time\"}}\n{{\"time\":\"{time}\"}}\n", fluent_bit_record(world.start, &header(0)));
     store.put(&key, body.into()).await.unwrap();
     let events = world.read(&world.service(Some(fluent_bit_logs(store, template))), world.detail(true, false), "").await;
@@ -338,7 +343,7 @@ async fn unreadable_records_are_counted_in_one_marker() {
 #[tokio::test]
 async fn uploads_within_one_second_read_in_the_order_of_their_lines() {
     let world = World::new(None);
-    let (store, template) = local_fluent_bit("logs-same-second");
+    let (store, template, _) = local_fluent_bit("logs-same-second");
     let record = |i: usize| fluent_bit_record(world.start.checked_add(SignedDuration::from_millis(100 * i as i64)).unwrap(), &header(i));
     let (earlier, later): (String, String) = ((0..3).map(record).collect(), (3..6).map(record).collect());
     store.put(&template.render(&vars(), world.start, &mut |_| "b".into()), earlier.into()).await.unwrap();
@@ -355,9 +360,8 @@ async fn uploads_within_one_second_read_in_the_order_of_their_lines() {
 async fn a_recently_deleted_pod_whose_archive_ends_early_says_its_end_may_be_coming() {
     let world = World::new(None);
     world.run_pod();
-    let (store, template) = local_fluent_bit("logs-upload-lag");
-    let ship =
-        ShipOptions { store: store.clone(), format: RecordFormat::FluentBit, template: template.clone(), every: Duration::from_secs(1) };
+    let (store, template, writer) = local_fluent_bit("logs-upload-lag");
+    let ship = shipper(writer, ShipFormat::FluentBit);
     world.write(0, &header(0));
     world.write(1000, &header(1));
     world.ship(&ship).await;

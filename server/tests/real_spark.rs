@@ -17,7 +17,7 @@ async fn a_running_job_gets_a_real_spark_ui_that_stops_with_the_job() {
     let sim = start_sim("real-spark", &["--real-spark-drivers", "1", "--python", &python, "--spark-event-log-dir", &events_arg]);
     // A real History Server on the same event logs, for after the driver stops.
     let history =
-        sparkboard::sim::history_server::HistoryServer::start(std::path::Path::new(&python), &events).await.expect("a History Server");
+        sparkboard_sim::history_server::HistoryServer::start(std::path::Path::new(&python), &events).await.expect("a History Server");
     let url = sim.process.url.clone();
 
     // The sim's clock is frozen once a real driver runs, so its job cannot end under the checks

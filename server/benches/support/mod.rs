@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sparkboard::sim::objects::{self, PodSpec, Size};
+use sparkboard_sim::objects::{self, PodSpec, Size};
 
 /// Serves the dashboard over `model` (no archive, no log sources, no metrics source, the
 /// proxy's defaults) on a loopback port, in the background; its address.

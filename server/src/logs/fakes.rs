@@ -15,7 +15,7 @@ use super::record::RecordFormat;
 use super::shipped::ShippedLogs;
 use super::source::{PodNow, PodProbe};
 use crate::archive::store::{ObjectStore, StoreError};
-use crate::sim::pod_log::rfc3339_nano_fixed;
+use sparkboard_sim::pod_log::rfc3339_nano_fixed;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;

@@ -256,6 +256,19 @@ impl Seaweed {
         .await
     }
 
+    /// The simulated shipper's writer into `bucket` under `prefix` on this S3, with the tests' keys.
+    pub async fn ship_writer(&self, bucket: &str, prefix: &str) -> sparkboard_sim::log_shipper::S3Writer {
+        sparkboard_sim::log_shipper::S3Writer::connect(sparkboard_sim::log_shipper::S3Target {
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+            endpoint: Some(self.endpoint.clone()),
+            region: Some("us-east-1".into()),
+            path_style: true,
+            credentials: Some((S3_ACCESS_KEY.into(), S3_SECRET_KEY.into())),
+        })
+        .await
+    }
+
     /// The environment a `sparkboard` process needs to use this S3.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![

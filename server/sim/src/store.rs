@@ -395,7 +395,7 @@ pub fn rfc3339(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::resources::{PODS, SPARK_APPLICATIONS};
+    use crate::resources::{PODS, SPARK_APPLICATIONS};
 
     fn pod(name: &str, owner_uid: Option<&str>) -> Value {
         let mut pod = json!({"metadata": {"name": name, "namespace": "ns"}, "status": {"phase": "Pending"}});

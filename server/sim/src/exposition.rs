@@ -11,7 +11,7 @@
 //! agree, which is what makes its timestamps line up with the jobs' own).
 
 use super::usage::{ContainerUsage, seconds_since, started_at};
-use crate::model::quantity;
+use super::quantity;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::borrow::Borrow;

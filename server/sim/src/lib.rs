@@ -1,6 +1,9 @@
 //! The simulated Kubernetes cluster: an API server over HTTP, backed by an in-memory object
 //! store and driven by a Spark workload engine.
 //!
+//! Its own crate, depending on nothing of the dashboard: the dashboard is tested against what
+//! it serves and ships, so the two must not share the code that writes and reads it.
+//!
 //! - [`resources`]: the served resource types; [`discovery`]: the documents that describe them.
 //! - [`store`]: objects, resourceVersions, watch history and fan-out.
 //! - [`api`]: the HTTP verbs over the store; [`selector`], [`table`], [`status`] serve it.
@@ -8,6 +11,7 @@
 //! - [`usage`]: what the simulated containers use, served as metrics.k8s.io (by [`derived`])
 //!   and as Prometheus scrape targets (by [`exposition`]).
 //! - [`kubeconfig`]: what kubectl and `sparkboard serve` need to connect.
+//! - [`log_shipper`]: Fluent Bit's, Vector's or the runtime's objects in a directory or S3.
 //!
 //! The same [`Sim::router`] runs on a socket for kubectl and the tests (`sparkboard sim`) and
 //! in-process under `kube::Client` (`sparkboard demo`), so the dashboard always talks to it
@@ -24,6 +28,7 @@ pub mod log_shipper;
 pub mod logs;
 pub mod objects;
 pub mod pod_log;
+pub mod quantity;
 pub mod resources;
 mod rng;
 pub mod scenario;

@@ -498,7 +498,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::resources::{NAMESPACES, PODS, SPARK_APPLICATIONS};
+    use crate::resources::{NAMESPACES, PODS, SPARK_APPLICATIONS};
 
     #[test]
     fn paths_resolve_like_the_api_server() {

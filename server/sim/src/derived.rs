@@ -5,7 +5,7 @@
 
 use super::store::{Object, rfc3339};
 use super::usage::{ContainerUsage, seconds_since, started_at};
-use crate::model::quantity;
+use super::quantity;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -12,7 +12,7 @@
 //! (a counter that goes down looks like a restart to Prometheus' `rate`).
 
 use super::derived::{MEMORY_PROFILE, OOM_AT};
-use crate::model::quantity;
+use super::quantity;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::f64::consts::TAU;

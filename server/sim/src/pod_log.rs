@@ -1,5 +1,7 @@
 //! `GET .../pods/{name}/log`: the pod log subresource, with the kubelet's parameters, output
-//! and error messages (`research/logs-metrics.md` §2).
+//! and error messages (`sinceTime` in whole seconds and inclusive, `tailLines` of the current
+//! file only, 400 while a container waits to start, 404 once the pod is deleted; the table is in
+//! `REFERENCE.md`, "The pod log API").
 
 use super::logs::{LogBuffer, LogStore};
 use super::resources::PODS;
@@ -233,9 +235,9 @@ mod tests {
 #[cfg(test)]
 mod http_tests {
     //! The log endpoint through the router, without a socket.
-    use crate::sim::resources::PODS;
-    use crate::sim::store::Store;
-    use crate::sim::{SimState, api};
+    use crate::resources::PODS;
+    use crate::store::Store;
+    use crate::{SimState, api};
     use axum::body::Body;
     use http::{Request, StatusCode};
     use http_body_util::BodyExt;

@@ -1,5 +1,5 @@
 //! What Spark, PySpark and spark-operator write to their logs, in their real formats
-//! (`research/logs-metrics.md` §4): the driver's entrypoint trace and log4j lines
+//! (`REFERENCE.md`, "Log line formats"): the driver's entrypoint trace and log4j lines
 //! (`yy/MM/dd HH:mm:ss LEVEL Logger: msg`), Java stack traces, Python tracebacks, and the
 //! operator's zap console lines.
 

@@ -1,6 +1,8 @@
 //! Kubernetes objects as the simulated workload writes them: the shapes and labels that
 //! spark-operator, Spark's Kubernetes backend and the kubelet produce on a real cluster
-//! (`research/anchors-jobs.md` §2 and §3).
+//! (`REFERENCE.md`, "spark-operator's objects" and "spark-submit's pods, labels and service":
+//! `spark-app-selector`, `spark-role`, `spark-exec-id`, `sparkoperator.k8s.io/app-name`, the
+//! status fields and states).
 
 use super::scenario::NodeSpec;
 use super::store::rfc3339;

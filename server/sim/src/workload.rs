@@ -1136,7 +1136,7 @@ fn pod_labels(t: &Template, run: &Run, executor: Option<usize>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::store::Store;
+    use crate::store::Store;
     use std::sync::Arc;
 
     fn sim(speed: f64) -> SimState {
