@@ -6,8 +6,8 @@
 //! rest of the program plain values, or a [`ConfigError`] that names the flag. Every flag, with
 //! its default, is listed in `REFERENCE.md`, "The binary".
 
-use sparkboard_sim::SimOptions;
 use clap::{Args, Parser, Subcommand};
+use sparkboard_sim::SimOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -231,8 +231,8 @@ pub struct LogArgs {
     pub log_archive: Option<String>,
     /// The shipper's record format: `fluent-bit` (its s3 output's JSON lines), `vector`
     /// (aws_s3 sink, JSON codec) or `cri` (the container runtime's files, copied as they are).
-    #[arg(long, env = "SPARKBOARD_LOG_FORMAT", default_value = "fluent-bit", value_parser = ["fluent-bit", "vector", "cri"])]
-    pub log_format: String,
+    #[arg(long, env = "SPARKBOARD_LOG_FORMAT", value_enum, default_value = "fluent-bit")]
+    pub log_format: LogFormat,
     /// The shipper's object key layout: `{namespace}`, `{pod}`, `{container}`, `{app_id}`,
     /// `{*}` for anything else, and strftime fields (`%Y/%m/%d/%H/%M/%S`, `%F`, `%s`). Default:
     /// the format's own default layout.
@@ -254,13 +254,25 @@ pub struct LogArgs {
     pub ship_every: f64,
 }
 
+/// What `--log-format` names: the log shipper whose objects the archive holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Fluent Bit's s3 output (JSON lines).
+    FluentBit,
+    /// Vector's aws_s3 sink with the JSON codec.
+    Vector,
+    /// The container runtime's own files, copied as they are.
+    Cri,
+}
+
 impl LogArgs {
+    /// The dashboard reader's format for the shipper's records.
     pub fn format(&self) -> crate::logs::record::RecordFormat {
         use crate::logs::record::RecordFormat;
-        match self.log_format.as_str() {
-            "vector" => RecordFormat::Vector,
-            "cri" => RecordFormat::Cri,
-            _ => RecordFormat::FluentBit,
+        match self.log_format {
+            LogFormat::FluentBit => RecordFormat::FluentBit,
+            LogFormat::Vector => RecordFormat::Vector,
+            LogFormat::Cri => RecordFormat::Cri,
         }
     }
 
@@ -277,10 +289,10 @@ impl LogArgs {
     /// The simulated shipper's record format, the flag's as the sim names it.
     pub fn ship_format(&self) -> sparkboard_sim::log_shipper::ShipFormat {
         use sparkboard_sim::log_shipper::ShipFormat;
-        match self.log_format.as_str() {
-            "vector" => ShipFormat::Vector,
-            "cri" => ShipFormat::Cri,
-            _ => ShipFormat::FluentBit,
+        match self.log_format {
+            LogFormat::FluentBit => ShipFormat::FluentBit,
+            LogFormat::Vector => ShipFormat::Vector,
+            LogFormat::Cri => ShipFormat::Cri,
         }
     }
 
@@ -369,15 +381,12 @@ impl MetricsArgs {
     }
 }
 
+/// The dashboard's flags, the same for `demo` and `serve`: checked once by
+/// [`DashboardArgs::validate`] into the [`DashboardConfig`] the dashboard runs with.
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub struct DashboardArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
-    /// Also serve the simulated cluster's API at this address (kubectl, a Prometheus scraping
-    /// its kubelets' `/metrics/cadvisor` and `/metrics/kube-state-metrics`): the same cluster
-    /// the dashboard watches in-process.
-    #[arg(long, env = "SPARKBOARD_SIM_LISTEN")]
-    pub sim_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub metrics: MetricsArgs,
     #[command(flatten)]
@@ -388,6 +397,70 @@ pub struct DemoArgs {
     pub ui: UiArgs,
     #[command(flatten)]
     pub logs: LogArgs,
+}
+
+/// The dashboard's settings, checked: plain values, nothing left to parse.
+pub struct DashboardConfig {
+    /// Where the dashboard listens.
+    pub listen: SocketAddr,
+    /// Which labels say who ran a job, and how many gone jobs are kept in memory.
+    pub model: crate::model::ModelOptions,
+    /// Label selectors of the pods that submit Spark jobs.
+    pub controller_selectors: Vec<String>,
+    /// Where finished jobs are kept.
+    pub archive: ArchiveLocation,
+    /// Time between compactions of the archive.
+    pub compact_every: std::time::Duration,
+    /// Whether Spark UI kill buttons pass the proxy.
+    pub spark_ui_kill: bool,
+    /// The History Server's `host:port`.
+    pub history: Option<String>,
+    /// Where the cluster's log shipper writes (none: logs from the live API only).
+    pub log_archive: Option<ArchiveLocation>,
+    /// The shipper's record format, as the dashboard reads it.
+    pub log_format: crate::logs::record::RecordFormat,
+    /// The shipper's object key layout.
+    pub log_template: crate::logs::key_template::KeyTemplate,
+    /// spark-operator's namespace and pod selector, for its lines about a job.
+    pub operator: Option<(String, String)>,
+    /// Where containers' metrics come from.
+    pub metrics: crate::metrics::MetricsConfig,
+}
+
+impl DashboardArgs {
+    /// Checks every dashboard flag at once; `default_archive` is the archive when `--archive`
+    /// is absent (memory for `serve`, a directory for `demo`).
+    pub fn validate(&self, default_archive: ArchiveLocation) -> Result<DashboardConfig, ConfigError> {
+        let logs = &self.logs;
+        let log_archive = logs.log_archive.as_deref().map(|value| self.archive.s3.location("--log-archive", value)).transpose()?;
+        let operator =
+            (!logs.operator_selector.trim().is_empty()).then(|| (logs.operator_namespace.clone(), logs.operator_selector.clone()));
+        Ok(DashboardConfig {
+            listen: self.listen.listen,
+            model: crate::model::ModelOptions { keep_gone: self.archive.keep_finished, label_keys: self.labels.keys()? },
+            controller_selectors: self.labels.controller_selectors(),
+            archive: self.archive.location(default_archive)?,
+            compact_every: self.archive.compact_every()?,
+            spark_ui_kill: self.ui.spark_ui_kill,
+            history: self.ui.history_authority()?,
+            log_archive,
+            log_format: logs.format(),
+            log_template: logs.key_template()?,
+            operator,
+            metrics: self.metrics.config()?,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+    /// Also serve the simulated cluster's API at this address (kubectl, a Prometheus scraping
+    /// its kubelets' `/metrics/cadvisor` and `/metrics/kube-state-metrics`): the same cluster
+    /// the dashboard watches in-process.
+    #[arg(long, env = "SPARKBOARD_SIM_LISTEN")]
+    pub sim_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub workload: WorkloadArgs,
 }
@@ -395,17 +468,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub listen: ListenArgs,
-    #[command(flatten)]
-    pub metrics: MetricsArgs,
-    #[command(flatten)]
-    pub archive: ArchiveArgs,
-    #[command(flatten)]
-    pub labels: LabelArgs,
-    #[command(flatten)]
-    pub ui: UiArgs,
-    #[command(flatten)]
-    pub logs: LogArgs,
+    pub dashboard: DashboardArgs,
     /// Kubeconfig to use (its current context); without it: KUBECONFIG, ~/.kube/config, or
     /// the in-cluster service account.
     #[arg(long, env = "SPARKBOARD_KUBECONFIG")]
@@ -555,7 +618,7 @@ mod tests {
         let parse = |args: &[&str]| {
             let cli = Cli::try_parse_from([&["sparkboard", "serve"], args].concat()).unwrap();
             let Some(Command::Serve(serve)) = cli.command else { panic!("not serve") };
-            serve.archive.location(ArchiveLocation::Memory)
+            serve.dashboard.archive.location(ArchiveLocation::Memory)
         };
         assert_eq!(parse(&[]).unwrap(), ArchiveLocation::Memory);
         assert_eq!(parse(&["--archive", "/var/lib/sb"]).unwrap(), ArchiveLocation::Directory("/var/lib/sb".into()));
@@ -578,7 +641,7 @@ mod tests {
         let config = |args: &[&str]| {
             let cli = Cli::try_parse_from([&["sparkboard", "serve"], args].concat()).unwrap();
             let Some(Command::Serve(serve)) = cli.command else { panic!("not serve") };
-            serve.metrics.config()
+            serve.dashboard.metrics.config()
         };
         assert!(config(&[]).unwrap().prometheus.is_none());
         let with = config(&["--prometheus", "http://127.0.0.1:9090", "--prometheus-pods-per-query", "5"]).unwrap();

@@ -6,14 +6,11 @@ use crate::archive::local::LocalDir;
 use crate::archive::s3::{S3Options, S3Store};
 use crate::archive::store::ObjectStore;
 use crate::archive::writer::{self, WriterOptions};
-use crate::config::{ArchiveLocation, Command, DemoArgs, LogArgs, S3Args, ServeArgs, SimArgs};
+use crate::config::{ArchiveLocation, Command, DashboardConfig, DemoArgs, LogArgs, S3Args, ServeArgs, SimArgs};
 use crate::logs::live::KubeLogs;
 use crate::logs::plan::{LogService, ModelProbe, OperatorPods};
 use crate::logs::shipped::ShippedLogs;
-use crate::model::{JobModel, ModelOptions};
-use sparkboard_sim::history_server::HistoryServer;
-use sparkboard_sim::log_shipper::{self, ObjectWriter, ShipOptions};
-use sparkboard_sim::{Sim, kubeconfig, tls};
+use crate::model::JobModel;
 use crate::sources::cluster::{ClusterConnection, connect};
 use crate::sources::spark_ui::SparkClient;
 use crate::sources::spark_watch::{self, Sources};
@@ -21,6 +18,9 @@ use crate::state::AppState;
 use crate::views;
 use anyhow::Context;
 use leptos::prelude::LeptosOptions;
+use sparkboard_sim::history_server::HistoryServer;
+use sparkboard_sim::log_shipper::{self, ObjectWriter, ShipOptions};
+use sparkboard_sim::{Sim, kubeconfig, tls};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -56,36 +56,28 @@ async fn sim_options(args: &crate::config::WorkloadArgs) -> anyhow::Result<spark
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    let archive = args.archive.location(ArchiveLocation::Directory(std::env::temp_dir().join("sparkboard-demo-archive")))?;
+    let mut config = args.dashboard.validate(ArchiveLocation::Directory(std::env::temp_dir().join("sparkboard-demo-archive")))?;
+    let logs = &args.dashboard.logs;
     let mut options = sim_options(&args.workload).await?;
     // The simulated cluster ships its pods' logs where the dashboard reads them.
     let mut _scratch = None;
-    let log_location = match &args.logs.log_archive {
-        Some(value) => args.archive.s3.location("--log-archive", value)?,
-        None => {
-            let dir = std::env::temp_dir().join(format!("sparkboard-demo-logs-{}", std::process::id()));
-            _scratch = Some(RemovedOnExit(dir.clone()));
-            ArchiveLocation::Directory(dir)
-        }
-    };
-    let log_store = open_store(log_location.clone()).await;
+    let log_location = config.log_archive.clone().unwrap_or_else(|| {
+        let dir = std::env::temp_dir().join(format!("sparkboard-demo-logs-{}", std::process::id()));
+        _scratch = Some(RemovedOnExit(dir.clone()));
+        ArchiveLocation::Directory(dir)
+    });
+    config.log_archive = Some(log_location.clone());
     options.ship_logs = match ship_writer(log_location).await {
-        Some(writer) => Some(ShipOptions {
-            writer,
-            format: args.logs.ship_format(),
-            layout: args.logs.ship_layout()?,
-            every: args.logs.ship_every()?,
-        }),
+        Some(writer) => Some(ShipOptions { writer, format: logs.ship_format(), layout: logs.ship_layout()?, every: logs.ship_every()? }),
         None => None,
     };
     // With real drivers, a real History Server reads their event logs, so a demo job's Spark
     // UI link keeps working after its driver stops.
-    let mut history = args.ui.history_authority()?;
     let mut _history_server = None;
-    if let (None, Some((launcher, _))) = (&history, &options.real_drivers) {
+    if let (None, Some((launcher, _))) = (&config.history, &options.real_drivers) {
         match HistoryServer::start(&launcher.python, &launcher.event_log_dir).await {
             Ok(server) => {
-                history = crate::sources::spark_ui::history_authority(&server.url).ok();
+                config.history = crate::sources::spark_ui::history_authority(&server.url).ok();
                 println!("Spark History Server starting on {}", server.url);
                 _history_server = Some(server);
             }
@@ -104,17 +96,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         });
     }
     let client = connect(ClusterConnection::InProcess(sim.router())).await?;
-    let setup = Setup {
-        sources: Sources { namespaces: Vec::new(), controller_selectors: args.labels.controller_selectors() },
-        model: ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? },
-        archive,
-        compact_every: args.archive.compact_every()?,
-        ui: SparkClient::new(args.ui.spark_ui_kill, history),
-        logs: log_setup(&args.logs, log_store)?,
-        listen: args.listen.listen,
-        metrics: args.metrics.config()?,
-    };
-    dashboard(client, setup).await
+    dashboard(client, config, Vec::new()).await
 }
 
 /// A scratch directory of this process, removed when the demo stops.
@@ -124,16 +106,6 @@ impl Drop for RemovedOnExit {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// The log pipeline's settings: the archive the shipper writes, and where the operator runs.
-fn log_setup(args: &LogArgs, store: Option<Arc<dyn ObjectStore>>) -> anyhow::Result<LogSetup> {
-    let archive = match store {
-        Some(store) => Some(Arc::new(ShippedLogs { store, format: args.format(), template: args.key_template()? })),
-        None => None,
-    };
-    let operator = (!args.operator_selector.trim().is_empty()).then(|| (args.operator_namespace.clone(), args.operator_selector.clone()));
-    Ok(LogSetup { archive, operator })
 }
 
 /// A store for a location (none for `memory`).
@@ -148,23 +120,11 @@ async fn open_store(location: ArchiveLocation) -> Option<Arc<dyn ObjectStore>> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let log_store = match &args.logs.log_archive {
-        Some(value) => open_store(args.archive.s3.location("--log-archive", value)?).await,
-        None => None,
-    };
-    let setup = Setup {
-        sources: Sources { namespaces: args.namespaces()?, controller_selectors: args.labels.controller_selectors() },
-        model: ModelOptions { keep_gone: args.archive.keep_finished, label_keys: args.labels.keys()? },
-        archive: args.archive.location(ArchiveLocation::Memory)?,
-        compact_every: args.archive.compact_every()?,
-        ui: SparkClient::new(args.ui.spark_ui_kill, args.ui.history_authority()?),
-        logs: log_setup(&args.logs, log_store)?,
-        listen: args.listen.listen,
-        metrics: args.metrics.config()?,
-    };
+    let config = args.dashboard.validate(ArchiveLocation::Memory)?;
+    let namespaces = args.namespaces()?;
     let connection = args.kubeconfig.map_or(ClusterConnection::Infer, ClusterConnection::Kubeconfig);
     let client = connect(connection).await?;
-    dashboard(client, setup).await
+    dashboard(client, config, namespaces).await
 }
 
 async fn sim(args: SimArgs) -> anyhow::Result<()> {
@@ -217,43 +177,34 @@ async fn ship_writer(location: ArchiveLocation) -> Option<Arc<dyn ObjectWriter>>
     }
 }
 
-/// Everything the dashboard runs with, from the command line.
-struct Setup {
-    sources: Sources,
-    model: ModelOptions,
-    archive: ArchiveLocation,
-    compact_every: std::time::Duration,
-    ui: SparkClient,
-    logs: LogSetup,
-    listen: SocketAddr,
-    metrics: crate::metrics::MetricsConfig,
-}
-
-struct LogSetup {
-    archive: Option<Arc<ShippedLogs>>,
-    /// spark-operator's namespace and pod selector.
-    operator: Option<(String, String)>,
-}
-
-async fn dashboard(client: kube::Client, setup: Setup) -> anyhow::Result<()> {
-    let model = Arc::new(JobModel::new(setup.model));
-    let archive = open_store(setup.archive).await.map(|store| Arc::new(JobArchive::new(store)));
+/// The dashboard on `client`, watching `namespaces` (all when empty), until shutdown.
+async fn dashboard(client: kube::Client, config: DashboardConfig, namespaces: Vec<String>) -> anyhow::Result<()> {
+    let model = Arc::new(JobModel::new(config.model));
+    let archive = open_store(config.archive).await.map(|store| Arc::new(JobArchive::new(store)));
+    let shipped = match config.log_archive {
+        Some(location) => open_store(location)
+            .await
+            .map(|store| Arc::new(ShippedLogs { store, format: config.log_format, template: config.log_template })),
+        None => None,
+    };
     let logs = LogService {
-        archive: setup.logs.archive,
+        archive: shipped,
         live: Some(Arc::new(KubeLogs::new(client.clone()))),
         probe: Arc::new(ModelProbe(model.clone())),
-        operator: setup.logs.operator.map(|(namespace, selector)| OperatorPods { client: client.clone(), namespace, selector }),
+        operator: config.operator.map(|(namespace, selector)| OperatorPods { client: client.clone(), namespace, selector }),
     };
-    let metrics = setup.metrics.service(client.clone());
-    let mut tasks = spark_watch::spawn(client, &setup.sources, model.clone());
+    let metrics = config.metrics.service(client.clone());
+    let sources = Sources { namespaces, controller_selectors: config.controller_selectors };
+    let mut tasks = spark_watch::spawn(client, &sources, model.clone());
     let writer = archive.as_ref().map(|archive| {
-        let options = WriterOptions { compact_every: setup.compact_every, ..WriterOptions::default() };
+        let options = WriterOptions { compact_every: config.compact_every, ..WriterOptions::default() };
         writer::spawn(model.clone(), archive.clone(), options)
     });
-    let listener = bind(setup.listen).await?;
+    let listener = bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let leptos = LeptosOptions::builder().output_name(OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").site_addr(addr).build();
-    let router = views::router(AppState { model, archive, spark: setup.ui, logs, metrics, access: Access::open() }, leptos);
+    let spark = SparkClient::new(config.spark_ui_kill, config.history);
+    let router = views::router(AppState { model, archive, spark, logs, metrics, access: Access::open() }, leptos);
     println!("sparkboard listening on http://{addr}");
     axum::serve(views::listener(listener), router).with_graceful_shutdown(shutdown()).await?;
     // Finished jobs still settling or waiting for the archive: write them before going.

@@ -3,9 +3,9 @@
 //! PodMetrics and NodeMetrics, computed from the running pods as metrics-server would report
 //! them.
 
+use super::quantity;
 use super::store::{Object, rfc3339};
 use super::usage::{ContainerUsage, seconds_since, started_at};
-use super::quantity;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -10,8 +10,8 @@
 //! sim every second records the workload as it plays (at speed 1 the simulated and real clocks
 //! agree, which is what makes its timestamps line up with the jobs' own).
 
-use super::usage::{ContainerUsage, seconds_since, started_at};
 use super::quantity;
+use super::usage::{ContainerUsage, seconds_since, started_at};
 use jiff::Timestamp;
 use serde_json::Value;
 use std::borrow::Borrow;

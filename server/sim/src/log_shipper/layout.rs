@@ -273,10 +273,7 @@ mod tests {
     fn templates_render_in_the_flags_syntax() {
         let layout = KeyLayout::template("logs/%F/%H/{namespace}/{pod}/{container}/%M%S-{*}-{*}").unwrap();
         assert!(layout.per_container());
-        assert_eq!(
-            layout.key(&name()),
-            "logs/2026-11-21/05/spark-jobs/etl-driver/spark-kubernetes-driver/1003-0123456789ab-56789abc.gz"
-        );
+        assert_eq!(layout.key(&name()), "logs/2026-11-21/05/spark-jobs/etl-driver/spark-kubernetes-driver/1003-0123456789ab-56789abc.gz");
         let mixed = KeyLayout::template("100%%/{app_id}/%s.json.gz").unwrap();
         assert!(!mixed.per_container());
         assert_eq!(mixed.key(&name()), "100%/unknown/1795237803.json.gz");

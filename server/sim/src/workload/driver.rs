@@ -1,10 +1,10 @@
 //! The Spark driver: its pod and service, its start and its last words, and the real Spark
 //! drivers that stand behind some running jobs when Spark is installed (so their UI is real).
 
-use super::plan::{main_file, wants_real_driver};
-use super::{DRIVER_CONTAINER, DRIVER_SIZE, EXECUTOR_CONTAINER, REAL_DRIVER, Workload};
 use super::labels::pod_labels;
 use super::nodes::UNSCHEDULABLE;
+use super::plan::{main_file, wants_real_driver};
+use super::{DRIVER_CONTAINER, DRIVER_SIZE, EXECUTOR_CONTAINER, REAL_DRIVER, Workload};
 use crate::clock::after;
 use crate::objects::{self, Owner, PodSpec, SPARK_APP_SELECTOR};
 use crate::resources::{PODS, SERVICES, SPARK_APPLICATIONS};

@@ -53,7 +53,16 @@ impl Workload {
 
     // Each argument is one field of the event as the kubelet or scheduler writes it.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn pod_event(&mut self, namespace: &str, pod: &str, reason: &str, message: &str, warning: bool, component: &str, at: Timestamp) {
+    pub(super) fn pod_event(
+        &mut self,
+        namespace: &str,
+        pod: &str,
+        reason: &str,
+        message: &str,
+        warning: bool,
+        component: &str,
+        at: Timestamp,
+    ) {
         let uid = self
             .sim
             .store

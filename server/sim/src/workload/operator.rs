@@ -86,7 +86,13 @@ impl Workload {
         }
         let _ = store.create(&SPARK_APPLICATIONS, app);
         self.operator_log(at, ns, &job_name, "", "SparkApplication added, enqueuing it for submission");
-        self.app_event(i, "SparkApplicationAdded", &format!("SparkApplication {job_name} was added, enqueuing it for submission"), false, at);
+        self.app_event(
+            i,
+            "SparkApplicationAdded",
+            &format!("SparkApplication {job_name} was added, enqueuing it for submission"),
+            false,
+            at,
+        );
     }
 
     /// The operator runs spark-submit: the application is SUBMITTED and its UI service made.
@@ -137,7 +143,13 @@ impl Workload {
             });
         });
         self.operator_log(at, ns, &job_name, "SUBMISSION_FAILED", "Failed to submit SparkApplication");
-        self.app_event(i, "SparkApplicationSubmissionFailed", &format!("failed to submit SparkApplication {job_name}: {message}"), true, at);
+        self.app_event(
+            i,
+            "SparkApplicationSubmissionFailed",
+            &format!("failed to submit SparkApplication {job_name}: {message}"),
+            true,
+            at,
+        );
         self.record_scheduled_result(i, false);
     }
 
@@ -157,11 +169,17 @@ impl Workload {
                 json!({"state": "COMPLETED"})
             };
         });
-        let (state, driver_reason, app_reason) =
-            if failed { ("FAILED", "SparkDriverFailed", "SparkApplicationFailed") } else { ("COMPLETED", "SparkDriverCompleted", "SparkApplicationCompleted") };
+        let (state, driver_reason, app_reason) = if failed {
+            ("FAILED", "SparkDriverFailed", "SparkApplicationFailed")
+        } else {
+            ("COMPLETED", "SparkDriverCompleted", "SparkApplicationCompleted")
+        };
         self.operator_log(at, &t.namespace, &job_name, state, "SparkApplication finished");
-        let driver_message =
-            if failed { format!("Driver {driver_pod} failed with ExitCode: {exit}, Reason: {reason}") } else { format!("Driver {driver_pod} completed") };
+        let driver_message = if failed {
+            format!("Driver {driver_pod} failed with ExitCode: {exit}, Reason: {reason}")
+        } else {
+            format!("Driver {driver_pod} completed")
+        };
         self.app_event(i, driver_reason, &driver_message, failed, at);
         let verb = if failed { "failed" } else { "completed" };
         self.app_event(i, app_reason, &format!("SparkApplication {job_name} {verb}"), failed, at);
