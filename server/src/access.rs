@@ -11,15 +11,15 @@
 
 #![warn(missing_docs)]
 
-use crate::model::SparkUi;
 use crate::model::pod::JobKey;
-use crate::state::AppState;
+use crate::model::{JobModel, SparkUi};
 use app::api::{JobDetail, JobList};
 use app::query::JobQuery;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 
 /// Who is asking, as far as access goes: which namespaces they may see.
@@ -74,22 +74,35 @@ impl Access {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S: Send + Sync> FromRequestParts<S> for Caller
+where
+    Access: FromRef<S>,
+{
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, Infallible> {
-        Ok(state.access.caller(parts))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, Infallible> {
+        Ok(Access::from_ref(state).caller(parts))
     }
+}
+
+/// Where the jobs this module hands out come from: the model, and the archive behind it for
+/// jobs only the archive still holds (the dashboard's `AppState`). Reading through this trait
+/// keeps access below the state it guards: the state depends on access, not the other way.
+pub trait JobSource: Sync {
+    /// Every job and pod the sources reported.
+    fn model(&self) -> &JobModel;
+    /// One job whole, whoever asks.
+    fn job_detail(&self, key: &JobKey) -> impl Future<Output = Option<JobDetail>> + Send;
 }
 
 /// One page of the jobs `query` names among those `caller` may see; the counts, namespaces and
 /// totals count only those too.
-pub fn visible_jobs(state: &AppState, caller: &Caller, query: &JobQuery) -> JobList {
-    state.model.query(query, |namespace| caller.can_view(namespace))
+pub fn visible_jobs(state: &impl JobSource, caller: &Caller, query: &JobQuery) -> JobList {
+    state.model().query(query, |namespace| caller.can_view(namespace))
 }
 
 /// One job whole, if it exists and `caller` may see it; `None` looks the same either way.
-pub async fn visible_job(state: &AppState, caller: &Caller, key: &JobKey) -> Option<JobDetail> {
+pub async fn visible_job(state: &impl JobSource, caller: &Caller, key: &JobKey) -> Option<JobDetail> {
     if !caller.can_view(&key.namespace) {
         return None;
     }
@@ -104,11 +117,11 @@ pub fn visible_key(caller: &Caller, key: Option<JobKey>) -> Option<JobKey> {
 
 /// Where the job's Spark UI is now, if `caller` may see the job; otherwise, like a job that
 /// does not exist.
-pub fn visible_spark_ui(state: &AppState, caller: &Caller, key: &JobKey) -> SparkUi {
+pub fn visible_spark_ui(state: &impl JobSource, caller: &Caller, key: &JobKey) -> SparkUi {
     if !caller.can_view(&key.namespace) {
         return SparkUi::NoSuchJob;
     }
-    state.model.spark_ui(key)
+    state.model().spark_ui(key)
 }
 
 #[cfg(test)]

@@ -4,12 +4,13 @@
 
 #![warn(missing_docs)]
 
-use crate::access::Access;
+use crate::access::{Access, JobSource};
 use crate::archive::jobs::JobArchive;
 use crate::model::pod::JobKey;
 use crate::model::{Detail, JobModel};
 use crate::sources::spark_ui::SparkClient;
 use app::api::JobDetail;
+use axum::extract::FromRef;
 use std::sync::Arc;
 
 /// What every view handler can reach.
@@ -30,12 +31,28 @@ pub struct AppState {
     pub access: Access,
 }
 
+impl FromRef<AppState> for Access {
+    fn from_ref(state: &AppState) -> Access {
+        state.access.clone()
+    }
+}
+
+impl JobSource for AppState {
+    fn model(&self) -> &JobModel {
+        &self.model
+    }
+
+    async fn job_detail(&self, key: &JobKey) -> Option<JobDetail> {
+        self.read_job_detail(key).await
+    }
+}
+
 impl AppState {
     /// One job whole: from the model, or for a job only the archive still holds, from its
     /// record. A record that cannot be read still gives the job's summary, with a warning.
     ///
     /// It does not ask who is calling: routes reach it through [`crate::access::visible_job`].
-    pub(crate) async fn job_detail(&self, key: &JobKey) -> Option<JobDetail> {
+    async fn read_job_detail(&self, key: &JobKey) -> Option<JobDetail> {
         let job = match self.model.job_detail(key)? {
             Detail::Here(detail) => return Some(*detail),
             Detail::Archived(job) => *job,

@@ -6,8 +6,8 @@
 //! - [`spark_ui`]: where a job's Spark UI and REST API are served (driver or History Server)
 //!   and the one client that reaches them, for the proxy and the executor metrics.
 //!
-//! The archive (`crate::archive`), the log readers (`crate::logs`) and the metrics sources
-//! (`crate::metrics`) are sources too, each in its own module at the top of the crate.
+//! The archive, the log readers and the metrics sources are sources too, each in its own module
+//! at the top of the crate.
 
 #![warn(missing_docs)]
 
