@@ -72,7 +72,10 @@ async fn the_proxy_answers_itself_for_what_it_will_not_forward() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("cannot be served under a job named"), "{body}");
     let (status, headers, _) = call(&dashboard, Method::GET, "/jobs/team-a/secret-job/ui?x=1").await;
-    assert_eq!((status, headers.get(header::LOCATION).map(|v| v.as_bytes())), (StatusCode::TEMPORARY_REDIRECT, Some(&b"/jobs/team-a/secret-job/ui/?x=1"[..])));
+    assert_eq!(
+        (status, headers.get(header::LOCATION).map(|v| v.as_bytes())),
+        (StatusCode::TEMPORARY_REDIRECT, Some(&b"/jobs/team-a/secret-job/ui/?x=1"[..]))
+    );
     // A running job's driver answers through it.
     let (status, _, body) = call(&dashboard, Method::GET, "/jobs/team-a/secret-job/ui/jobs/").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "driver-marker-body"));
